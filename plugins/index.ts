@@ -1,0 +1,22 @@
+/**
+ * The package entry: the public API of src/index.ts with the built-in plugins registered.
+ * (The core never imports a plugin; this file is where the two meet. Add a built-in plugin by
+ * importing its module here and listing it in `builtinPlugins`.)
+ */
+import type { ContainerModule } from 'inversify';
+import { registerBuiltinPlugins } from '../src/index.js';
+import gaussianEncoder from './gaussian-encoder/gaussian-encoder-module.js';
+import standardNormalPrior from './standard-normal-prior/standard-normal-prior-module.js';
+import bernoulliDecoder from './bernoulli-decoder/bernoulli-decoder-module.js';
+import gaussianDecoder from './gaussian-decoder/gaussian-decoder-module.js';
+
+export * from '../src/index.js';
+
+export const builtinPlugins: readonly ContainerModule[] = [
+  gaussianEncoder,
+  standardNormalPrior,
+  bernoulliDecoder,
+  gaussianDecoder,
+];
+
+registerBuiltinPlugins(builtinPlugins);

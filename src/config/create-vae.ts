@@ -1,0 +1,97 @@
+import { Container, ContainerModule } from 'inversify';
+import { coreModule } from '../core/core-module.js';
+import { Encoder } from '../core/encoder.js';
+import { Likelihood } from '../core/likelihood.js';
+import { Prior } from '../core/prior.js';
+import { Random } from '../core/random.js';
+import { ModelSpec, Vae } from '../core/vae.js';
+import { ConfigError } from './errors.js';
+import { PluginRegistry } from './plugin-registry.js';
+import { parseWith } from './errors.js';
+import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
+
+const builtins: ContainerModule[] = [];
+
+/**
+ * Registers the modules every container loads before the user's (the package entry registers
+ * the built-in plugins here; the core itself never imports a plugin).
+ */
+export function registerBuiltinPlugins(modules: readonly ContainerModule[]): void {
+  for (const m of modules) if (!builtins.includes(m)) builtins.push(m);
+}
+
+export interface CreateOptions {
+  /** User plugin modules, loaded after the built-ins (a user plugin may replace a built-in name). */
+  plugins?: readonly ContainerModule[];
+  /** Load the built-in plugins (default true). */
+  builtins?: boolean;
+  /** Overrides the seed for weight initialisation and sampling. */
+  seed?: number;
+}
+
+/** A container with the core, the built-in plugins and the user's modules loaded. */
+export function createContainer({ plugins = [], builtins: withBuiltins = true }: CreateOptions = {}): Container {
+  const container = new Container();
+  container.load(coreModule, ...(withBuiltins ? builtins : []), ...plugins);
+  container.bind(PluginRegistry).toSelf().inSingletonScope();
+  return container;
+}
+
+/** Accepts a whole config (`{ model, data, train, … }`) or just its `model` section. */
+function modelSection(config: VaeConfigInput | { model: ModelConfigInput } | ModelConfigInput): {
+  model: ReturnType<typeof modelSchema.parse>;
+  seed: number;
+} {
+  const c = config as Record<string, unknown>;
+  if (c !== null && typeof c === 'object' && 'model' in c) {
+    const full = parseWith(configSchema, c, '');
+    return { model: full.model, seed: full.model.seed ?? full.train.seed };
+  }
+  const model = parseWith(modelSchema, c, 'model');
+  return { model, seed: model.seed ?? 1 };
+}
+
+/**
+ * Builds a Vae from a config: an inversify container with the core module, the built-in plugin
+ * modules and any user modules; the encoder, prior and likelihood are looked up by name and
+ * their options validated. Unknown names and bad options throw a ConfigError naming the field,
+ * the value and the choices.
+ */
+export function createVae(
+  config: VaeConfigInput | { model: ModelConfigInput } | ModelConfigInput,
+  options: CreateOptions = {},
+): Vae {
+  const { model, seed: configSeed } = modelSection(config);
+  const seed = options.seed ?? configSeed;
+  const container = createContainer(options);
+  const registry = container.get(PluginRegistry);
+  const random = new Random(seed);
+  const base = { latentDim: model.latentDim, dataDim: model.dataDim, random };
+
+  const encoder = registry.create<Encoder>('encoder', model.encoder, { ...base, field: 'model.encoder' });
+  const prior = registry.create<Prior>('prior', model.prior, { ...base, field: 'model.prior' });
+  const encSizes = encoder.latentSizes ?? [encoder.latentDim];
+  const priorSizes = prior.latentSizes ?? [prior.latentDim];
+  if (encSizes.join(',') !== priorSizes.join(',')) {
+    throw new ConfigError(
+      'model.prior',
+      model.prior,
+      `a prior whose latent layers match the encoder's: encoder "${encoder.name}" produces layers [${encSizes.join(', ')}], ` +
+        `prior "${prior.name}" models [${priorSizes.join(', ')}]`,
+    );
+  }
+  const likelihood = registry.create<Likelihood>('likelihood', model.likelihood, {
+    ...base,
+    latentDim: encSizes[0]!,
+    field: 'model.likelihood',
+  });
+  if (likelihood.dataDim !== model.dataDim) {
+    throw new ConfigError('model.likelihood', model.likelihood, `a likelihood of width ${model.dataDim}; it models ${likelihood.dataDim}`);
+  }
+  container.bind(Random).toConstantValue(random);
+  container.bind(Encoder).toConstantValue(encoder);
+  container.bind(Prior).toConstantValue(prior);
+  container.bind(Likelihood).toConstantValue(likelihood);
+  container.bind(ModelSpec).toConstantValue({ ...model } as ModelSpec);
+  return container.get(Vae);
+}

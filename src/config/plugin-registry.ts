@@ -1,0 +1,67 @@
+import { injectable, multiInject, optional } from 'inversify';
+import { ConfigError, parseWith, show } from './errors.js';
+import {
+  PluginFactory,
+  type BuildContext,
+  type PluginRole,
+} from './plugin.js';
+
+/** Every plugin factory contributed to the container, by role and name. */
+@injectable()
+export class PluginRegistry {
+  private readonly byRole = new Map<PluginRole, Map<string, PluginFactory>>();
+
+  constructor(@multiInject(PluginFactory) @optional() factories: PluginFactory[] = []) {
+    for (const f of factories ?? []) this.add(f);
+  }
+
+  add(f: PluginFactory): void {
+    let m = this.byRole.get(f.role);
+    if (!m) this.byRole.set(f.role, (m = new Map()));
+    // A later contribution with the same name replaces an earlier one (user plugins win).
+    m.set(f.name, f);
+  }
+
+  names(role: PluginRole): string[] {
+    return [...(this.byRole.get(role)?.keys() ?? [])].sort();
+  }
+
+  all(): PluginFactory[] {
+    return [...this.byRole.values()].flatMap((m) => [...m.values()]);
+  }
+
+  get(role: PluginRole, name: string, field: string): PluginFactory {
+    const f = this.byRole.get(role)?.get(name);
+    if (!f) {
+      const known = this.names(role);
+      throw new ConfigError(
+        `${field}.type`,
+        name,
+        `a registered ${role} plugin: ${known.length ? known.map((n) => JSON.stringify(n)).join(', ') : '(none registered)'}`,
+      );
+    }
+    return f;
+  }
+
+  /** Validates `spec` against the named factory's options and builds the object. */
+  create<T>(role: PluginRole, spec: unknown, ctx: Omit<BuildContext, 'create'>): T {
+    const field = ctx.field;
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+      throw new ConfigError(field, spec, `an object like { "type": "${this.names(role)[0] ?? 'name'}", ... }`);
+    }
+    const { type, ...options } = spec as Record<string, unknown>;
+    if (typeof type !== 'string') {
+      throw new ConfigError(`${field}.type`, type, `a ${role} plugin name: ${this.names(role).map((n) => JSON.stringify(n)).join(', ')}`);
+    }
+    const factory = this.get(role, type, field);
+    const parsed = parseWith(factory.options, options, field);
+    const full: BuildContext = {
+      ...ctx,
+      create: <U>(r: PluginRole, s: unknown, f: string, overrides?: Partial<Omit<BuildContext, 'create'>>) =>
+        this.create<U>(r, s, { ...ctx, ...overrides, field: f }),
+    };
+    return factory.create(parsed, full) as T;
+  }
+}
+
+export { show };

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import type { Random } from '../core/random.js';
+
+/** The roles a plugin can fill. */
+export type PluginRole = 'encoder' | 'prior' | 'likelihood' | 'flow-step';
+export const PLUGIN_ROLES: readonly PluginRole[] = ['encoder', 'prior', 'likelihood', 'flow-step'];
+
+/** A plugin spec as written in a config: `{ "type": "planar", ...options }`. */
+export interface PluginSpec {
+  type: string;
+  [option: string]: unknown;
+}
+
+/** What a factory may use while building its object. */
+export interface BuildContext {
+  /** The config field this object is built from (`model.encoder`), for error messages. */
+  field: string;
+  /** Latent dimension D: for an encoder or prior, the total; for a likelihood, the block it sees. */
+  latentDim: number;
+  /** Width P of a data row. */
+  dataDim: number;
+  /** The model's seeded random source (weight initialisation, sampling). */
+  random: Random;
+  /**
+   * Builds another registered plugin by spec (a flow encoder builds its steps this way), so
+   * plugins never import each other. `field` names the spec's place in the config.
+   */
+  create<T>(role: PluginRole, spec: unknown, field: string, overrides?: Partial<Omit<BuildContext, 'create'>>): T;
+}
+
+export const PluginFactory = Symbol.for('vaekit.PluginFactory');
+/**
+ * A plugin's contribution: a named factory for one role with an options schema (zod). Bind it
+ * in a ContainerModule with `bind(PluginFactory).toConstantValue(factory)`; contributions are
+ * multi-injected and looked up by role and name.
+ */
+export interface PluginFactory<T = unknown, O = unknown> {
+  role: PluginRole;
+  name: string;
+  /** One line shown by `vaekit plugins`. */
+  description: string;
+  /** Options (everything but `type`), with defaults. Use `.strict()` so typos are caught. */
+  options: z.ZodType<O>;
+  create(options: O, ctx: BuildContext): T;
+}
+
+/** Defines a factory with its option types inferred from the schema. */
+export function definePlugin<T, S extends z.ZodType>(f: {
+  role: PluginRole;
+  name: string;
+  description: string;
+  options: S;
+  create(options: z.output<S>, ctx: BuildContext): T;
+}): PluginFactory<T, z.output<S>> {
+  return f as unknown as PluginFactory<T, z.output<S>>;
+}

@@ -1,0 +1,220 @@
+import { inject, injectable, multiInject, optional } from 'inversify';
+import { tf } from './tf.js';
+import { Encoder, type EncoderSample } from './encoder.js';
+import { Prior } from './prior.js';
+import { Likelihood } from './likelihood.js';
+import { KlRule, findKlRule } from './kl-rule.js';
+import { logMeanExp } from './math.js';
+import { Random } from './random.js';
+import { prefixed, type NamedVariable } from './variables.js';
+import type { Posterior } from './posterior.js';
+
+/** The model section of a config, as the Vae was built from it (kept for saving). */
+export const ModelSpec = Symbol.for('vaekit.ModelSpec');
+export interface ModelSpec {
+  latentDim: number;
+  dataDim: number;
+  encoder: { type: string; [k: string]: unknown };
+  prior: { type: string; [k: string]: unknown };
+  likelihood: { type: string; [k: string]: unknown };
+}
+
+/** The pieces of the bound for K samples per row, all `[K, B]` but z `[K, B, D]`. */
+export interface BoundTerms {
+  z: tf.Tensor3D;
+  logQ: tf.Tensor2D;
+  logPz: tf.Tensor2D;
+  logPxGivenZ: tf.Tensor2D;
+  posterior?: Posterior;
+}
+
+export interface ElboResult {
+  /** reconstruction − β·kl per row, `[B]`; with β = 1 the evidence lower bound. */
+  elbo: tf.Tensor1D;
+  /** mean_K log p(x|z), `[B]`. */
+  reconstruction: tf.Tensor1D;
+  /** KL(q(z|x) ‖ p(z)) per row, `[B]`: closed form when `klExact`, else mean_K(logQ − logPz). */
+  kl: tf.Tensor1D;
+  klExact: boolean;
+}
+
+export interface BoundOptions {
+  /** K, samples per row. */
+  samples?: number;
+  /** Use these encoder parameters λ `[B, L]` instead of `encoder.params(x)` (non-amortised q). */
+  lambda?: tf.Tensor2D;
+}
+
+export type Part = 'encoder' | 'decoder' | 'prior';
+
+/**
+ * A VAE assembled from the three roles and nothing else: q_φ(z|x) (Encoder), p(z) (Prior)
+ * and p_θ(x|z) (Likelihood).
+ *
+ *   log p(x) ≥ E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)) = ELBO,   log p(x) − ELBO = KL(q(z|x) ‖ p(z|x))
+ *   log p(x) ≥ E[log (1/K) Σ_k p(x, z_k)/q(z_k|x)] = IWAE_K ≥ ELBO   (Burda et al., arXiv:1509.00519)
+ *
+ * The KL term uses a registered closed-form rule when one matches the (posterior, prior)
+ * pair and the Monte Carlo estimate mean_K(logQ − logPz) otherwise; `klExact` says which.
+ * All values are nats per data point. Every tensor-returning method runs in `tf.tidy`.
+ */
+@injectable()
+export class Vae {
+  private readonly rules: KlRule[];
+
+  constructor(
+    @inject(Encoder) readonly encoder: Encoder,
+    @inject(Prior) readonly prior: Prior,
+    @inject(Likelihood) readonly likelihood: Likelihood,
+    @inject(Random) readonly random: Random,
+    @inject(ModelSpec) readonly spec: ModelSpec,
+    @multiInject(KlRule) @optional() rules: KlRule[] = [],
+  ) {
+    this.rules = rules ?? [];
+  }
+
+  get latentDim(): number {
+    return this.encoder.latentDim;
+  }
+
+  get dataDim(): number {
+    return this.likelihood.dataDim;
+  }
+
+  /** Throws a clear error unless x is `[B, P]` with P the likelihood's width. */
+  checkInput(x: tf.Tensor, what = 'x'): asserts x is tf.Tensor2D {
+    if (x.rank !== 2 || x.shape[1] !== this.dataDim) {
+      throw new Error(`${what}: expected a [B, ${this.dataDim}] tensor; got shape [${x.shape.join(', ')}]`);
+    }
+  }
+
+  private checkSamples(k: number): void {
+    if (!Number.isInteger(k) || k < 1) throw new Error(`samples: expected a positive integer; got ${k}`);
+  }
+
+  /** The z block the likelihood sees (the first latent block of a ladder; all of z otherwise). */
+  decoderInput(z: tf.Tensor3D): tf.Tensor3D {
+    const sizes = this.encoder.latentSizes;
+    if (!sizes || sizes.length <= 1) return z;
+    const [k, b] = z.shape;
+    return tf.slice(z, [0, 0, 0], [k, b, sizes[0]!]);
+  }
+
+  /** Samples q and scores them: z, logQ, logPz, logPxGivenZ. */
+  terms(x: tf.Tensor2D, { samples = 1, lambda }: BoundOptions = {}): BoundTerms {
+    this.checkInput(x);
+    this.checkSamples(samples);
+    return tf.tidy(() => {
+      const s: EncoderSample = lambda
+        ? this.encoder.sampleFromParams(lambda, samples)
+        : this.encoder.sample(x, samples);
+      const logPz = this.prior.logProb(s.z);
+      const logPxGivenZ = this.likelihood.logProb(x, this.decoderInput(s.z));
+      const out: BoundTerms = { z: s.z, logQ: s.logQ, logPz, logPxGivenZ };
+      if (s.posterior) out.posterior = s.posterior;
+      return out as unknown as tf.TensorContainerObject;
+    }) as unknown as BoundTerms;
+  }
+
+  /** The ELBO per row (see the class comment); `beta` weights the KL for training. */
+  elbo(x: tf.Tensor2D, { samples = 1, beta = 1, lambda, analyticKl = true }: BoundOptions & { beta?: number; analyticKl?: boolean } = {}): ElboResult {
+    this.checkInput(x);
+    this.checkSamples(samples);
+    let klExact = false;
+    const r = tf.tidy(() => {
+      const t = this.terms(x, { samples, ...(lambda ? { lambda } : {}) });
+      const reconstruction = tf.mean(t.logPxGivenZ, 0) as tf.Tensor1D;
+      const rule = analyticKl ? findKlRule(this.rules, t.posterior, this.prior) : undefined;
+      klExact = rule !== undefined;
+      const kl = rule ? rule.kl(t.posterior!, this.prior) : (tf.mean(tf.sub(t.logQ, t.logPz), 0) as tf.Tensor1D);
+      const elbo = tf.sub(reconstruction, beta === 1 ? kl : tf.mul(kl, beta)) as tf.Tensor1D;
+      return { elbo, reconstruction, kl };
+    });
+    return { ...r, klExact };
+  }
+
+  /** IWAE_K per row: log (1/K) Σ_k exp(logPxGivenZ + logPz − logQ), `[B]`. */
+  iwae(x: tf.Tensor2D, { samples = 1, lambda }: BoundOptions = {}): tf.Tensor1D {
+    return tf.tidy(() => {
+      const t = this.terms(x, { samples, ...(lambda ? { lambda } : {}) });
+      const logW = tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQ);
+      return logMeanExp(logW, 0) as tf.Tensor1D;
+    });
+  }
+
+  /** log w = log p(x, z) − log q(z|x) for K samples per row, `[K, B]` (importance weights). */
+  logWeights(x: tf.Tensor2D, options: BoundOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const t = this.terms(x, options);
+      return tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQ) as tf.Tensor2D;
+    });
+  }
+
+  /** A point summary of q(z|x) per row, `[B, D]`. */
+  encode(x: tf.Tensor2D): tf.Tensor2D {
+    this.checkInput(x);
+    return tf.tidy(() => this.encoder.mode(x));
+  }
+
+  /** E[x|z] at the encoder's point summary of z, `[B, P]`. */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D {
+    this.checkInput(x);
+    return tf.tidy(() => {
+      const z = tf.expandDims(this.encoder.mode(x), 0) as tf.Tensor3D;
+      return tf.squeeze(this.likelihood.mean(this.decoderInput(z)), [0]) as tf.Tensor2D;
+    });
+  }
+
+  /** n new data points: z ~ p(z), then E[x|z] (or a draw of x when `draw`), `[n, P]`. */
+  sample(n: number, { draw = false }: { draw?: boolean } = {}): tf.Tensor2D {
+    this.checkSamples(n);
+    return tf.tidy(() => {
+      const z = tf.expandDims(this.prior.sample(n), 0) as tf.Tensor3D;
+      const zd = this.decoderInput(z);
+      const x = draw ? this.likelihood.sample(zd) : this.likelihood.mean(zd);
+      return tf.squeeze(x, [0]) as tf.Tensor2D;
+    });
+  }
+
+  /** Trainable variables with stable names: `encoder/…`, `decoder/…`, `prior/…`. */
+  variables(parts: readonly Part[] = ['encoder', 'decoder', 'prior']): NamedVariable[] {
+    const out: NamedVariable[] = [];
+    if (parts.includes('encoder')) out.push(...prefixed('encoder', this.encoder.variables()));
+    if (parts.includes('decoder')) out.push(...prefixed('decoder', this.likelihood.variables()));
+    if (parts.includes('prior')) out.push(...prefixed('prior', this.prior.variables()));
+    return out;
+  }
+
+  /** Current weights by name (the variables themselves: read, do not dispose). */
+  getWeights(): Record<string, tf.Variable> {
+    return Object.fromEntries(this.variables().map((v) => [v.name, v.variable]));
+  }
+
+  /** Assigns weights by name; every name must exist with the same shape. Missing names keep their values unless `strict`. */
+  setWeights(weights: Record<string, tf.Tensor>, { strict = true }: { strict?: boolean } = {}): void {
+    const mine = this.getWeights();
+    for (const [name, t] of Object.entries(weights)) {
+      const v = mine[name];
+      if (!v) throw new Error(`setWeights: no weight named "${name}"; known: ${Object.keys(mine).join(', ')}`);
+      if (v.shape.join(',') !== t.shape.join(',')) {
+        throw new Error(`setWeights: "${name}" expected shape [${v.shape.join(', ')}]; got [${t.shape.join(', ')}]`);
+      }
+    }
+    if (strict) {
+      const missing = Object.keys(mine).filter((n) => !(n in weights));
+      if (missing.length) throw new Error(`setWeights: missing weights ${missing.join(', ')}`);
+    }
+    for (const [name, t] of Object.entries(weights)) mine[name]!.assign(t);
+  }
+
+  /** Number of scalar parameters, total or by part. */
+  parameterCount(parts?: readonly Part[]): number {
+    return this.variables(parts).reduce((n, v) => n + v.variable.size, 0);
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.prior.dispose();
+    this.likelihood.dispose();
+  }
+}

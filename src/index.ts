@@ -1,0 +1,61 @@
+/**
+ * vaekit's public API. Import from the package (`import { createVae } from 'vaekit'`), whose
+ * entry also registers the built-in plugins.
+ */
+export { tf } from './core/tf.js';
+export { Random } from './core/random.js';
+export { Encoder, type EncoderSample } from './core/encoder.js';
+export { Prior } from './core/prior.js';
+export { Likelihood } from './core/likelihood.js';
+export { FlowStep, NoInverseError, type FlowResult } from './core/flow-step.js';
+export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
+export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
+export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';
+export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps } from './core/math.js';
+export {
+  Vae,
+  ModelSpec,
+  type BoundTerms,
+  type BoundOptions,
+  type ElboResult,
+  type Part,
+} from './core/vae.js';
+export { coreModule } from './core/core-module.js';
+
+export { Dense, type DenseOptions } from './nn/dense.js';
+export { Mlp } from './nn/mlp.js';
+export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
+export { matMul, setFastMatMul, fastMatMulActive } from './nn/mat-mul.js';
+
+export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
+
+export {
+  PluginFactory,
+  definePlugin,
+  PLUGIN_ROLES,
+  type PluginRole,
+  type PluginSpec,
+  type BuildContext,
+} from './config/plugin.js';
+export { PluginRegistry } from './config/plugin-registry.js';
+export { ConfigError, parseWith } from './config/errors.js';
+export {
+  parseConfig,
+  configSchema,
+  modelSchema,
+  dataSchema,
+  trainSchema,
+  evalSchema,
+  type VaeConfig,
+  type VaeConfigInput,
+  type ModelConfig,
+  type ModelConfigInput,
+  type DataConfig,
+  type TrainConfig,
+  type EvalConfig,
+} from './config/schema.js';
+export { createVae, createContainer, registerBuiltinPlugins, type CreateOptions } from './config/create-vae.js';
+
+export type { Dataset } from './data/dataset.js';
+
+export { z } from 'zod';

@@ -1,0 +1,51 @@
+import { tf } from '../core/tf.js';
+import type { Random } from '../core/random.js';
+import { prefixed, type NamedVariable, type Parametrised } from '../core/variables.js';
+import { activate, type Activation } from './activation.js';
+import { Dense } from './dense.js';
+
+/**
+ * A stack of Dense layers with an activation after each hidden layer. `hidden: []` with an
+ * output size is a single linear map. Variables are named `0/kernel`, `0/bias`, `1/kernel`, …
+ */
+export class Mlp implements Parametrised {
+  readonly layers: Dense[];
+
+  constructor(
+    readonly inDim: number,
+    readonly hidden: readonly number[],
+    readonly activation: Activation,
+    random: Random,
+    /** Output size; omitted, the net ends with its last hidden layer (activated). */
+    readonly outDim?: number,
+  ) {
+    const sizes = [inDim, ...hidden, ...(outDim !== undefined ? [outDim] : [])];
+    this.layers = [];
+    for (let i = 0; i + 1 < sizes.length; i++) this.layers.push(new Dense(sizes[i]!, sizes[i + 1]!, random));
+  }
+
+  /** Width of what `apply` returns. */
+  get outputDim(): number {
+    return this.outDim ?? (this.hidden.length ? this.hidden[this.hidden.length - 1]! : this.inDim);
+  }
+
+  apply<T extends tf.Tensor2D | tf.Tensor3D>(x: T): T {
+    return tf.tidy(() => {
+      let h: tf.Tensor = x;
+      this.layers.forEach((layer, i) => {
+        h = layer.apply(h as T);
+        const isOutput = this.outDim !== undefined && i === this.layers.length - 1;
+        if (!isOutput) h = activate(h, this.activation);
+      });
+      return h as T;
+    });
+  }
+
+  variables(): NamedVariable[] {
+    return this.layers.flatMap((l, i) => prefixed(String(i), l.variables()));
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}
