@@ -9,6 +9,9 @@ import gaussianEncoder from './gaussian-encoder/gaussian-encoder-module.js';
 import standardNormalPrior from './standard-normal-prior/standard-normal-prior-module.js';
 import bernoulliDecoder from './bernoulli-decoder/bernoulli-decoder-module.js';
 import gaussianDecoder from './gaussian-decoder/gaussian-decoder-module.js';
+import hierarchicalEncoder from './hierarchical-encoder/hierarchical-encoder-module.js';
+import twoLevelEncoder from './ladder-encoder/two-level-encoder-module.js';
+import twoLevelPrior from './ladder-prior/two-level-prior-module.js';
 
 export * from '../src/index.js';
 
@@ -17,6 +20,9 @@ export const builtinPlugins: readonly ContainerModule[] = [
   standardNormalPrior,
   bernoulliDecoder,
   gaussianDecoder,
+  hierarchicalEncoder,
+  twoLevelEncoder,
+  twoLevelPrior,
 ];
 
 registerBuiltinPlugins(builtinPlugins);

@@ -1,0 +1,55 @@
+import { ContainerModule } from 'inversify';
+import { z } from 'zod';
+import { PluginFactory, activationSchema, definePlugin, hiddenSchema } from '../../src/index.js';
+import type { FlowStep } from '../../src/index.js';
+import { HierarchicalEncoder } from './hierarchical-encoder.js';
+
+/** A flow-step spec as in a flow encoder's `steps`: `{ "type": "planar", "count": 4, ... }`. */
+const flowStepSpecSchema = z.looseObject({ type: z.string(), count: z.number().int().positive().optional() });
+
+export const hierarchicalEncoderFactory = definePlugin({
+  role: 'encoder',
+  name: 'hierarchical',
+  description:
+    'Auxiliary-variable hierarchical q(z|x) = ∫q(z|u,x)q(u|x)du with a learned reverse model r(u|z,x) (Ranganath 2016, Maaløe 2016)',
+  options: z
+    .object({
+      /** Trunk x → h shared by q(u|x), q(z|u,x) and r(u|z,x). */
+      hidden: hiddenSchema.default([200, 200]),
+      activation: activationSchema.default('tanh'),
+      /** Dimension of the auxiliary u; defaults to model.latentDim. */
+      auxDim: z.number().int().positive().optional(),
+      /** Hidden sizes of the q(z|u,x) and r(u|z,x) nets (each also sees h in its first layer). */
+      auxHidden: hiddenSchema.default([200]),
+      /** Optional flow steps on z given u (flow-step plugins by name), parameterised from h(x). */
+      flow: z.array(flowStepSpecSchema).default([]),
+    })
+    .strict(),
+  create: (o, ctx) => {
+    const trunkWidth = o.hidden.length ? o.hidden[o.hidden.length - 1]! : ctx.dataDim;
+    const steps: FlowStep[] = [];
+    o.flow.forEach((spec, i) => {
+      const { count = 1, ...stepSpec } = spec;
+      for (let c = 0; c < count; c++) {
+        steps.push(
+          ctx.create<FlowStep>('flow-step', stepSpec, `${ctx.field}.flow[${i}]`, {
+            latentDim: ctx.latentDim,
+            contextDim: trunkWidth,
+            index: steps.length,
+          } as Record<string, unknown>),
+        );
+      }
+    });
+    return new HierarchicalEncoder(
+      ctx.dataDim,
+      ctx.latentDim,
+      { hidden: o.hidden, activation: o.activation, auxDim: o.auxDim ?? ctx.latentDim, auxHidden: o.auxHidden },
+      ctx.random,
+      steps,
+    );
+  },
+});
+
+export default new ContainerModule(({ bind }) => {
+  bind(PluginFactory).toConstantValue(hierarchicalEncoderFactory);
+});
