@@ -92,7 +92,7 @@ function formatLogTick(v: number): string {
 }
 
 function checkOptions(o: ChartOptions): void {
-  if (!Array.isArray(o.series) || o.series.length === 0) {
+  if (!o.series || o.series.length === 0) {
     throw new Error(`renderChart: series: expected at least one series; got ${JSON.stringify(o.series)}`);
   }
   if (o.kind !== undefined && !['line', 'points', 'bars'].includes(o.kind)) {
