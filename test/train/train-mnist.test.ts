@@ -9,7 +9,7 @@ import { expectNoLeak } from '../support/memory.js';
  * Bernoulli decoder, trained on 2,000 dynamically binarised MNIST digits for 3 epochs, evaluated
  * on 500 statically binarised test digits (seed 0).
  *
- * Measured (wasm, seed 1): untrained test ELBO −568.6 nats, after 3 epochs ≈ −214 nats
+ * Measured (wasm, seed 1): untrained test ELBO −568.6 nats, after 3 epochs −211.2 nats
  * (5 epochs: −208.7). The threshold −235 leaves ~20 nats of margin.
  */
 describe('training on MNIST', () => {
