@@ -12,6 +12,9 @@ import gaussianDecoder from './gaussian-decoder/gaussian-decoder-module.js';
 import hierarchicalEncoder from './hierarchical-encoder/hierarchical-encoder-module.js';
 import twoLevelEncoder from './ladder-encoder/two-level-encoder-module.js';
 import twoLevelPrior from './ladder-prior/two-level-prior-module.js';
+import planarFlow from './planar-flow/planar-flow-module.js';
+import realNvpFlow from './realnvp-flow/realnvp-flow-module.js';
+import flowEncoder from './flow-encoder/flow-encoder-module.js';
 
 export * from '../src/index.js';
 
@@ -23,6 +26,9 @@ export const builtinPlugins: readonly ContainerModule[] = [
   hierarchicalEncoder,
   twoLevelEncoder,
   twoLevelPrior,
+  planarFlow,
+  realNvpFlow,
+  flowEncoder,
 ];
 
 registerBuiltinPlugins(builtinPlugins);

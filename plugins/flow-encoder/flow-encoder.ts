@@ -1,0 +1,232 @@
+import { tf, Mlp, Dense, standardNormalLogProbOfEps, diagonalNormalLogProb, prefixed } from '../../src/index.js';
+import type { Activation, BuildContext, Encoder, EncoderSample, FlowStep, NamedVariable, Random } from '../../src/index.js';
+
+/** One entry of `steps` in a flow encoder's config: a flow-step plugin spec, repeated `count` times. */
+export interface FlowStepSpec {
+  type: string;
+  count?: number;
+  [option: string]: unknown;
+}
+
+export interface FlowEncoderOptions {
+  hidden: number[];
+  activation: Activation;
+  /** Step parameters computed from h(x) (true, the papers' choice) or global (false, an ablation). */
+  amortized: boolean;
+  steps: FlowStepSpec[];
+}
+
+/** A built step with the label its errors use (`planar step 3 of 10 (model.encoder.steps[0])`). */
+export interface LabelledStep {
+  step: FlowStep;
+  label: string;
+}
+
+/** A non-finite log-det from one step of a flow encoder (a NaN/Inf is an error, never silent). */
+export class NonFiniteLogDetError extends Error {
+  constructor(
+    readonly step: string,
+    readonly value: number,
+  ) {
+    super(`flow encoder: ${step} produced a non-finite log-det (${value}); check its parameters and inputs`);
+    this.name = 'NonFiniteLogDetError';
+  }
+}
+
+/**
+ * A flow-enhanced encoder: a diagonal-Gaussian base q₀(z₀|x) = N(μ(x), diag σ(x)²) followed by
+ * invertible steps z_k = f_k(z_{k−1}; h(x)), so that (change of variables)
+ *
+ *   log q(z_K|x) = log q₀(z₀|x) − Σ_k log|det ∂f_k/∂z_{k−1}|.
+ *
+ * Rezende & Mohamed, arXiv:1505.05770; van den Berg et al., arXiv:1803.05649 (amortised flow
+ * parameters). q has no closed form, so `posterior` is left undefined and the bound uses the
+ * Monte Carlo KL mean_K(logQ − logPz).
+ *
+ * λ(x) = [μ, log σ, h(x)] `[B, 2D + C]`, with h the encoder's last hidden layer (C its width) when
+ * the steps are amortised and λ = [μ, log σ] `[B, 2D]` when they are global. Each amortised step
+ * computes its parameters from h, so optimising λ per data point (the amortisation-gap
+ * evaluation) optimises the flow's parameters too.
+ *
+ * Steps are `flow-step` plugins built by name through `BuildContext.create`, so a user's step
+ * (a ContainerModule contributing a `flow-step` factory) can be used from config. A step whose
+ * log-det is NaN or ±Inf makes `sampleFromParams` throw `NonFiniteLogDetError` naming the step
+ * (one read of a length-(number of steps) vector per call).
+ */
+export class FlowEncoder implements Encoder {
+  readonly net: Mlp;
+  readonly meanHead: Dense;
+  readonly logStdHead: Dense;
+  readonly steps: LabelledStep[];
+  /** Width C of the context h(x) in λ (0 when the steps are global). */
+  readonly contextDim: number;
+
+  constructor(
+    readonly name: string,
+    readonly dataDim: number,
+    readonly latentDim: number,
+    readonly options: FlowEncoderOptions,
+    ctx: BuildContext,
+    /** The config field of the i-th entry of `steps`, for errors (default `<field>.steps[i]`). */
+    stepField: (i: number) => string = (i) => `${ctx.field}.steps[${i}]`,
+  ) {
+    this.random = ctx.random;
+    this.net = new Mlp(dataDim, options.hidden, options.activation, ctx.random);
+    this.meanHead = new Dense(this.net.outputDim, latentDim, ctx.random);
+    this.logStdHead = new Dense(this.net.outputDim, latentDim, ctx.random);
+    this.contextDim = options.amortized ? this.net.outputDim : 0;
+    this.steps = [];
+    const perType = new Map<string, number>();
+    try {
+      options.steps.forEach((spec, i) => {
+        const { count = 1, ...stepSpec } = spec;
+        const field = stepField(i);
+        for (let j = 0; j < count; j++) {
+          const index = perType.get(stepSpec.type) ?? 0;
+          perType.set(stepSpec.type, index + 1);
+          // Besides D, a step factory gets the context width C (0: global) and its index among
+          // the steps of its type (RealNVP alternates halves with it).
+          const overrides = { latentDim, contextDim: this.contextDim, stepIndex: index };
+          const step = ctx.create<FlowStep>('flow-step', stepSpec, field, overrides);
+          this.steps.push({ step, label: `${stepSpec.type} step ${j + 1} of ${count} (${field})` });
+        }
+      });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  private readonly random: Random;
+
+  /** Length L of λ: 2D + C. */
+  get paramsDim(): number {
+    return 2 * this.latentDim + this.contextDim;
+  }
+
+  params(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = this.net.apply(x);
+      const parts = [this.meanHead.apply(h), this.logStdHead.apply(h)];
+      if (this.contextDim > 0) parts.push(h);
+      return tf.concat(parts, 1) as tf.Tensor2D;
+    });
+  }
+
+  /** (μ, log σ, h) from λ; h is undefined for global steps. */
+  splitParams(lambda: tf.Tensor2D): { mean: tf.Tensor2D; logStd: tf.Tensor2D; context?: tf.Tensor2D } {
+    const d = this.latentDim;
+    if (lambda.rank !== 2 || lambda.shape[1] !== this.paramsDim) {
+      throw new Error(
+        `${this.name} encoder: expected λ of shape [B, ${this.paramsDim}] ([μ (${d}), log σ (${d})${this.contextDim ? `, h (${this.contextDim})` : ''}]); got [${lambda.shape.join(', ')}]`,
+      );
+    }
+    return tf.tidy(() => {
+      const sizes = this.contextDim > 0 ? [d, d, this.contextDim] : [d, d];
+      const [mean, logStd, context] = tf.split(lambda, sizes, 1) as tf.Tensor2D[];
+      return (context ? { mean, logStd, context } : { mean, logStd }) as unknown as tf.TensorContainerObject;
+    }) as unknown as { mean: tf.Tensor2D; logStd: tf.Tensor2D; context?: tf.Tensor2D };
+  }
+
+  /**
+   * Pushes z₀ `[K, B, D]` through every step: z_K and the log-det of each step `[K, B]`.
+   * `context` is h `[B, C]` (omit for global steps).
+   */
+  flow(z0: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor2D[] } {
+    return tf.tidy(() => {
+      let z = z0;
+      const logDets: tf.Tensor2D[] = [];
+      for (const { step } of this.steps) {
+        const r = step.forward(z, context);
+        z = r.z;
+        logDets.push(r.logDet);
+      }
+      return { z, logDets } as unknown as tf.TensorContainerObject;
+    }) as unknown as { z: tf.Tensor3D; logDets: tf.Tensor2D[] };
+  }
+
+  /** Throws `NonFiniteLogDetError` naming the first step whose log-dets are not all finite. */
+  private checkFinite(logDets: tf.Tensor2D[]): void {
+    if (logDets.length === 0) return;
+    const sums = tf.tidy(() => tf.stack(logDets.map((l) => tf.sum(l))));
+    const v = sums.dataSync();
+    sums.dispose();
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i]!)) throw new NonFiniteLogDetError(this.steps[i]!.label, v[i]!);
+    }
+  }
+
+  sampleFromParams(lambda: tf.Tensor2D, samples: number): EncoderSample {
+    const d = this.latentDim;
+    const out = tf.tidy(() => {
+      const { mean, logStd, context } = this.splitParams(lambda);
+      const b = lambda.shape[0];
+      const eps = this.random.normal<tf.Rank.R3>([samples, b, d]);
+      const z0 = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
+      const logQ0 = standardNormalLogProbOfEps(eps, logStd);
+      const { z, logDets } = this.flow(z0, context);
+      const logQ = logDets.length ? tf.sub(logQ0, tf.addN(logDets)) : logQ0;
+      return { z, logQ, logDets } as unknown as tf.TensorContainerObject;
+    }) as unknown as EncoderSample & { logDets: tf.Tensor2D[] };
+    try {
+      this.checkFinite(out.logDets);
+    } catch (e) {
+      tf.dispose([out.z, out.logQ, ...out.logDets]);
+      throw e;
+    }
+    tf.dispose(out.logDets);
+    return { z: out.z, logQ: out.logQ };
+  }
+
+  sample(x: tf.Tensor2D, samples: number): EncoderSample {
+    const lambda = this.params(x);
+    try {
+      return this.sampleFromParams(lambda, samples);
+    } finally {
+      lambda.dispose();
+    }
+  }
+
+  /**
+   * log q(z|x) at given points z `[K, B, D]` for parameters λ, through the inverse steps:
+   * log q(z) = log q₀(f⁻¹(z)) + Σ_k log|det ∂f_k⁻¹/∂z_k|. Throws `NoInverseError` when a step has
+   * no closed-form inverse (planar).
+   */
+  logProbFromParams(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { mean, logStd, context } = this.splitParams(lambda);
+      let cur = z;
+      let logDet: tf.Tensor = tf.zeros(z.shape.slice(0, 2));
+      for (let i = this.steps.length - 1; i >= 0; i--) {
+        const r = this.steps[i]!.step.inverse(cur, context);
+        cur = r.z;
+        logDet = tf.add(logDet, r.logDet);
+      }
+      return tf.add(diagonalNormalLogProb(cur, mean, logStd), logDet) as tf.Tensor2D;
+    });
+  }
+
+  mode(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { mean, context } = this.splitParams(this.params(x));
+      const { z } = this.flow(tf.expandDims(mean, 0) as tf.Tensor3D, context);
+      return tf.squeeze(z, [0]) as tf.Tensor2D;
+    });
+  }
+
+  variables(): NamedVariable[] {
+    return [
+      ...prefixed('net', this.net.variables()),
+      ...prefixed('mean', this.meanHead.variables()),
+      ...prefixed('logStd', this.logStdHead.variables()),
+      ...this.steps.flatMap(({ step }, i) => prefixed(`steps/${i}`, step.variables())),
+    ];
+  }
+
+  dispose(): void {
+    this.net?.dispose();
+    this.meanHead?.dispose();
+    this.logStdHead?.dispose();
+    for (const { step } of this.steps ?? []) step.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { Random, tf } from '../../../plugins/index.js';
+import { PLANAR_DET_FLOOR, PlanarFlowStep } from '../../../plugins/planar-flow/planar-flow-step.js';
+import { describeFlowStep } from '../../support/flow-harness.js';
+
+describeFlowStep('planar, amortised on a context', {
+  make: (d, c, random) => new PlanarFlowStep(d, c, random),
+  inverse: false,
+  paramScale: 0.7,
+});
+describeFlowStep('planar, global parameters', {
+  make: (d, _c, random) => new PlanarFlowStep(d, 0, random),
+  inverse: false,
+  contextDim: 0,
+  paramScale: 1.5,
+});
+
+/** wᵀû in float64 from the float32 values of û and w, per row. */
+function constrainedDots(u: number[][], w: number[][]): number[] {
+  const ut = tf.tensor2d(u);
+  const wt = tf.tensor2d(w);
+  const { uHat, s } = PlanarFlowStep.constrain(ut, wt);
+  const uh = uHat.arraySync();
+  const out = w.map((row, i) => row.reduce((acc, wj, j) => acc + wj * uh[i]![j]!, 0));
+  tf.dispose([ut, wt, uHat, s]);
+  return out;
+}
+
+describe('planar constraint', () => {
+  it('keeps wᵀû > −1 for random raw parameters at every scale', () => {
+    const random = new Random(11);
+    for (const scale of [0.01, 1, 10, 100, 1000]) {
+      for (const d of [2, 5, 50]) {
+        const u = Array.from({ length: 64 }, () => Array.from({ length: d }, () => scale * random.gaussian()));
+        const w = Array.from({ length: 64 }, () => Array.from({ length: d }, () => scale * random.gaussian()));
+        for (const dot of constrainedDots(u, w)) expect(dot).toBeGreaterThan(-1);
+      }
+    }
+  });
+
+  it('keeps wᵀû > −1 for adversarial raw parameters (u anti-aligned with w, tiny w, wᵀu ≪ −1)', () => {
+    const random = new Random(12);
+    const u: number[][] = [];
+    const w: number[][] = [];
+    for (const wNorm of [1e-6, 1e-3, 1, 1e3]) {
+      for (const a of [-1e3, -30, -17, -1.0001, -1, -0.999, 0]) {
+        // u = (a/‖w‖²)·w + (a component orthogonal to w), so wᵀu = a exactly in real arithmetic.
+        const dir = [random.gaussian(), random.gaussian(), random.gaussian()];
+        const n = Math.hypot(...dir);
+        const wv = dir.map((v) => (wNorm * v) / n);
+        const orth = [dir[1]!, -dir[0]!, 0].map((v) => 5 * v);
+        w.push(wv);
+        u.push(wv.map((v, j) => (a / (wNorm * wNorm)) * v + orth[j]!));
+      }
+    }
+    w.push([0, 0, 0]);
+    u.push([-1e3, 1e3, 5]); // w = 0: û = u and wᵀû = 0
+    const dots = constrainedDots(u, w);
+    for (const dot of dots) expect(dot).toBeGreaterThan(-1);
+    // In the well-conditioned cases wᵀû equals m(wᵀu) = −1 + δ + softplus(wᵀu), δ = 1e-3 + 1e-6·D·‖w‖‖u‖.
+    const i = 2 * 7 + 3; // ‖w‖ = 1, a = −1.0001
+    const delta = PLANAR_DET_FLOOR + 1e-6 * 3 * Math.hypot(...w[i]!) * Math.hypot(...u[i]!);
+    expect(dots[i]!).toBeCloseTo(-1 + delta + Math.log1p(Math.exp(-1.0001)), 5);
+  });
+
+  it('keeps 1 + ûᵀψ ≥ δ: the log-det is log δ (not −Inf) where wᵀu = −1e3 and tanh(wᵀz + b) = 0', () => {
+    const step = new PlanarFlowStep(2, 0, new Random(3));
+    step.u!.assign(tf.tensor1d([-1e3, 0]));
+    step.w!.assign(tf.tensor1d([1, 0]));
+    step.b!.assign(tf.tensor1d([0]));
+    const z = tf.tensor3d([0, 0, 0, 5, 1e3, -1e3], [1, 3, 2]);
+    const r = step.forward(z, undefined);
+    const ld = r.logDet.dataSync();
+    const delta = PLANAR_DET_FLOOR + 1e-6 * 2 * 1 * 1e3; // δ = 1e-3 + 1e-6·D·‖w‖‖u‖
+    expect(ld[0]).toBeCloseTo(Math.log(delta), 4);
+    expect(ld[1]).toBeCloseTo(Math.log(delta), 4);
+    expect(ld[2]).toBeCloseTo(0, 5); // tanh saturated: the step is locally the identity
+    tf.dispose([z, r.z, r.logDet]);
+    step.dispose();
+  });
+});
