@@ -1,4 +1,6 @@
 import { tf } from '../core/tf.js';
+// Gradients are registered wherever layers exist (tfjs-core's Node entry registers none).
+import '../backend/register-gradients.js';
 
 /**
  * Dense-layer matrix product a·b (a `[N, I]`, b `[I, O]`) whose gradient uses only plain
