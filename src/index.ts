@@ -57,5 +57,25 @@ export {
 export { createVae, createContainer, registerBuiltinPlugins, type CreateOptions } from './config/create-vae.js';
 
 export type { Dataset } from './data/dataset.js';
+export { readIdx, parseIdx, writeIdx, encodeIdx, type IdxArray, type IdxData } from './data/idx.js';
+export { loadMnist, mnistFolder } from './data/mnist.js';
+export { loadFashionMnist, FASHION_MNIST_FOLDER } from './data/fashion-mnist.js';
+export type { ImageSetOptions, Split, Binarize } from './data/idx-images.js';
+export { batches, batchCount, datasetTensor, subset, takeRows, type BatchOptions } from './data/batches.js';
+export { checkFinite, checkUnitInterval, checkWidth } from './data/validate.js';
+export { LinearGaussianModel, type LinearGaussianParams, type RandomLinearGaussianOptions } from './data/linear-gaussian.js';
+export { loadData, LINEAR_GAUSSIAN_DEFAULTS, type LoadDataOptions, type LoadedData } from './data/load-data.js';
+
+export {
+  train,
+  meanElbo,
+  trainingLoss,
+  NonFiniteLossError,
+  type TrainOptions,
+  type Objective,
+  type EpochRecord,
+  type History,
+  type TrainerState,
+} from './train/trainer.js';
 
 export { z } from 'zod';
