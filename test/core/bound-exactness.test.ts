@@ -102,7 +102,7 @@ describe('the bound on the linear-Gaussian model', () => {
     // Move q away from the posterior: shift the mean and widen one scale, narrow another.
     w['encoder/mean/bias']!.assign(tf.add(w['encoder/mean/bias']!, tf.tensor1d([0.4, -0.3, 0.2])));
     w['encoder/logStd/bias']!.assign(tf.add(w['encoder/logStd/bias']!, tf.tensor1d([0.5, -0.4, 0])));
-    const post = tf.tidy(() => tf.split(vae.encoder.params(x), [D, D], 1).map((t) => t.dataSync()));
+    const post = tf.tidy(() => tf.split(vae.encoder.params(x), [D, D], 1).map((t) => t.dataSync() as Float32Array));
     const kl = model.klToPosterior(data.x, post[0]!, post[1]!);
     const K = 4000;
     const elbo = vae.elbo(x, { samples: K }).elbo.dataSync();
