@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
@@ -14,6 +14,8 @@ export interface IdxArray {
   dims: number[];
   /** The values, row-major, in native byte order. */
   data: IdxData;
+  /** When only some rows were read (`rows` option): the size of the first axis in the file. */
+  rowsInFile?: number;
 }
 
 interface IdxType {
@@ -38,63 +40,116 @@ function hex(bytes: Uint8Array): string {
   return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+export interface ReadIdxOptions {
+  /** Appended to the error when the file does not exist (e.g. which package provides it). */
+  missingHint?: string;
+  /**
+   * Read only entries `start … end−1` of the first axis (rows of a `[N, …]` array). A raw file
+   * then reads only those bytes from disk; a gzipped one is decompressed whole first.
+   */
+  rows?: readonly [number, number];
+}
+
 /**
  * Reads an IDX file, raw or gzipped (detected by the gzip magic 0x1f 0x8b, not by the name).
  * Validates the magic and that the file holds exactly the number of bytes its header declares.
- * Errors name the file and the problem; `missingHint` is appended when the file does not exist
- * (e.g. which package provides it).
+ * Errors name the file and the problem.
  */
-export function readIdx(path: string, { missingHint }: { missingHint?: string } = {}): IdxArray {
+export function readIdx(path: string, { missingHint, rows }: ReadIdxOptions = {}): IdxArray {
   if (!existsSync(path)) {
     throw new Error(`${path}: missing; ${missingHint ?? 'no such file'}`);
   }
-  let bytes: Uint8Array = readFileSync(path);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new Error(`${path}: corrupt gzip data (${(e as Error).message})`);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(size, 4 + 4 * 255));
+    readSync(fd, head, 0, head.length, 0);
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      let bytes: Uint8Array;
+      try {
+        bytes = gunzipSync(readFileSync(fd));
+      } catch (e) {
+        throw new Error(`${path}: corrupt gzip data (${(e as Error).message})`);
+      }
+      return parseIdx(bytes, path, rows);
     }
+    const { type, dims, header } = parseHeader(head, path, size);
+    if (!rows) return parseIdx(readFileSync(fd), path);
+    const [start, end] = checkRows(rows, dims, path);
+    const rowBytes = (dims.slice(1).reduce((a, b) => a * b, 1) || 1) * type.bytes;
+    const body = new Uint8Array(header + (end - start) * rowBytes);
+    body.set(head.subarray(0, header));
+    new DataView(body.buffer).setUint32(4, end - start);
+    readSync(fd, body, header, (end - start) * rowBytes, header + start * rowBytes);
+    return { ...parseIdx(body, path), rowsInFile: dims[0]! };
+  } finally {
+    closeSync(fd);
   }
-  return parseIdx(bytes, path);
 }
 
-/** Parses IDX bytes (already decompressed); `source` names them in errors. */
-export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
+function checkRows(rows: readonly [number, number], dims: number[], source: string): [number, number] {
+  const [start, end] = rows;
+  const n = dims[0] ?? 0;
+  if (dims.length === 0 || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+    throw new Error(`${source}: rows [${start}, ${end}) are not within the ${n} rows of the file`);
+  }
+  return [start, end];
+}
+
+function hexCode(code: number): string {
+  return `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+/** Validates the magic, the header and the total size (`size` bytes, header included). */
+function parseHeader(bytes: Uint8Array, source: string, size: number): { type: IdxType; dims: number[]; header: number } {
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new Error(`${source}: not an IDX file (first bytes ${hex(bytes.subarray(0, 4))}; expected 0x0000 then a type code and the number of dimensions)`);
   }
   const type = TYPES.find((t) => t.code === bytes[2]);
   if (!type) {
     throw new Error(
-      `${source}: not an IDX file (type code 0x${bytes[2]!.toString(16).padStart(2, '0')} in first bytes ${hex(bytes.subarray(0, 4))}; expected one of ${TYPES.map((t) => `0x${t.code.toString(16).padStart(2, '0')} (${t.name})`).join(', ')})`,
+      `${source}: not an IDX file (type code ${hexCode(bytes[2]!)} in first bytes ${hex(bytes.subarray(0, 4))}; expected one of ${TYPES.map((t) => `${hexCode(t.code)} (${t.name})`).join(', ')})`,
     );
   }
   const ndims = bytes[3]!;
   const header = 4 + 4 * ndims;
-  if (bytes.length < header) {
-    throw new Error(`${source}: truncated header (${bytes.length} bytes; ${ndims} dimensions need ${header})`);
+  if (size < header || bytes.length < header) {
+    throw new Error(`${source}: truncated header (${size} bytes; ${ndims} dimensions need ${header})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i));
   const count = dims.reduce((a, b) => a * b, 1);
   const expected = header + count * type.bytes;
-  if (bytes.length !== expected) {
+  if (size !== expected) {
     throw new Error(
-      `${source}: wrong size: the header declares ${dims.join('×')} ${type.name} values (${expected} bytes with the header); the file has ${bytes.length} bytes`,
+      `${source}: wrong size: the header declares ${dims.join('×')} ${type.name} values (${expected} bytes with the header); the file has ${size} bytes`,
     );
   }
+  return { type, dims, header };
+}
+
+/** Parses IDX bytes (already decompressed); `source` names them in errors; `rows` as in `readIdx`. */
+export function parseIdx(bytes: Uint8Array, source = 'IDX data', rows?: readonly [number, number]): IdxArray {
+  const { type, dims, header } = parseHeader(bytes, source, bytes.length);
+  let start = 0;
+  let end = dims[0] ?? 1;
+  if (rows) [start, end] = checkRows(rows, dims, source);
+  const perRow = dims.length === 0 ? 1 : dims.slice(1).reduce((a, b) => a * b, 1);
+  const outDims = dims.length === 0 ? [] : [end - start, ...dims.slice(1)];
+  const count = (end - start) * perRow;
+  const first = header + start * perRow * type.bytes;
   let data: IdxData;
   if (type.bytes === 1) {
-    // Single bytes need no byte swapping: copy (so the result does not pin the file buffer).
-    const copy = new Uint8Array(bytes.subarray(header)); // a plain copy (Buffer#slice would be a view)
+    // Single bytes need no byte swapping: a plain copy (Buffer#slice would be a view pinning the file).
+    const copy = new Uint8Array(bytes.subarray(first, first + count));
     data = type.code === 0x08 ? copy : new Int8Array(copy.buffer, copy.byteOffset, copy.length);
   } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     data = type.make(count);
-    for (let i = 0; i < count; i++) data[i] = type.read(view, header + i * type.bytes);
+    for (let i = 0; i < count; i++) data[i] = type.read(view, first + i * type.bytes);
   }
-  return { dims, data };
+  return rows ? { dims: outDims, data, rowsInFile: dims[0]! } : { dims: outDims, data };
 }
 
 /** The IDX type code of a typed array. */

@@ -31,6 +31,21 @@ describe('readIdx', () => {
     }
   }
 
+  for (const gzip of [false, true]) {
+    it(`reads a window of rows from a ${gzip ? 'gzipped' : 'raw'} file`, () => {
+      const path = join(dir, `window${gzip ? '.gz' : ''}`);
+      writeIdx(path, arrays.uint8!, { gzip });
+      const w = readIdx(path, { rows: [1, 3] });
+      expect(w.dims).toEqual([2, 2, 2]);
+      expect(w.rowsInFile).toBe(3);
+      expect(Array.from(w.data)).toEqual([4, 5, 250, 251, 252, 253, 254, 255]);
+      const i16 = join(dir, `window16${gzip ? '.gz' : ''}`);
+      writeIdx(i16, arrays.int16!, { gzip });
+      expect(Array.from(readIdx(i16, { rows: [1, 2] }).data)).toEqual([258, 32767]);
+      expect(() => readIdx(path, { rows: [2, 4] })).toThrow(`${path}: rows [2, 4) are not within the 3 rows of the file`);
+    });
+  }
+
   it('detects gzip by its magic bytes, not by the file name', () => {
     const path = join(dir, 'no-extension');
     writeFileSync(path, gzipSync(encodeIdx(arrays.int16!)));
