@@ -1,0 +1,38 @@
+import type { Dataset } from './dataset.js';
+
+function where(data: Dataset, i: number): string {
+  const row = Math.floor(i / data.dim);
+  const col = i % data.dim;
+  return `'${data.name}' row ${row}, column ${col}`;
+}
+
+/** Throws, naming the first offending row, column and value, unless every value is finite. */
+export function checkFinite(data: Dataset): void {
+  const x = data.x;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new Error(`${where(data, i)}: expected a finite value; got ${x[i]}`);
+  }
+}
+
+/**
+ * Throws, naming the first offending row, column and value, unless every value is in [0, 1]
+ * (what a Bernoulli likelihood and binarisation need).
+ */
+export function checkUnitInterval(data: Dataset): void {
+  const x = data.x;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!(v >= 0 && v <= 1)) {
+      throw new Error(`${where(data, i)}: expected a value in [0, 1] (a Bernoulli likelihood or binarisation needs one); got ${v}`);
+    }
+  }
+}
+
+/** Throws a clear error when the set's rows are not as wide as the model's data dimension. */
+export function checkWidth(data: Dataset, expectedDim: number, modelName = 'the model'): void {
+  if (data.dim !== expectedDim) {
+    throw new Error(
+      `model.dataDim: ${modelName} expects rows of width ${expectedDim}; the data set '${data.name}' has rows of width ${data.dim} (set model.dataDim to ${data.dim})`,
+    );
+  }
+}
