@@ -102,13 +102,14 @@ export class PlanarFlowStep implements FlowStep {
       const a = tf.sum(tf.mul(w, u), -1, true);
       const wSq = tf.sum(tf.square(w), -1, true);
       const uSq = tf.sum(tf.square(u), -1, true);
-      const nonZero = tf.greater(wSq, 0);
+      // 1 where w ≠ 0, else 0 (tf.step has a zero gradient; tf.greater has none).
+      const nonZero = tf.step(wSq);
+      const isZero = tf.sub(1, nonZero);
       const floor = tf.add(PLANAR_DET_FLOOR, tf.mul(tf.sqrt(tf.add(tf.mul(wSq, uSq), 1e-30)), 1e-6 * d));
       const sM = tf.add(tf.softplus(a), floor);
-      const safeWSq = tf.where(nonZero, wSq, tf.onesLike(wSq));
-      const c = tf.where(nonZero, tf.div(tf.sub(tf.sub(sM, 1), a), safeWSq), tf.zerosLike(wSq));
+      const c = tf.mul(nonZero, tf.div(tf.sub(tf.sub(sM, 1), a), tf.add(wSq, isZero)));
       const uHat = tf.add(u, tf.mul(c, w));
-      const s = tf.where(nonZero, sM, tf.onesLike(sM));
+      const s = tf.add(tf.mul(nonZero, sM), isZero);
       return { uHat, s } as unknown as tf.TensorContainerObject;
     }) as unknown as { uHat: tf.Tensor2D; s: tf.Tensor2D };
   }
