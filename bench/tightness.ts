@@ -1,0 +1,350 @@
+/**
+ * The tightness benchmark: how tight is each encoder's bound?
+ *
+ * For a list of plugin combinations (default: the gaussian, planar, realnvp and hierarchical
+ * encoders that are registered; standard-normal prior; Bernoulli decoder; 784-200-200 / latent-50
+ * tanh networks as in Burda et al. 2015, arXiv:1509.00519), every model is trained with the same
+ * budget and seeds on dynamically binarised MNIST and evaluated on a fixed binarisation of the
+ * test set: test ELBO, IWAE_K, log p̂(x), gap = log p̂(x) − ELBO and the amortisation gap
+ * (Cremer, Li & Duvenaud 2018, arXiv:1801.03558). With `--frozen-decoder`, every encoder is also
+ * trained against the baseline's frozen decoder and prior, so all gaps refer to one log p(x).
+ * With `--seeds N`, each cell is mean ± sd over N seeds and each encoder's difference from the
+ * baseline gets a 95 % t interval. Jobs run in worker processes, one per core.
+ *
+ *   npm start                                   # = tsx bench/tightness.ts --quick
+ *   tsx bench/tightness.ts --quick --seeds 3 --frozen-decoder
+ *   tsx bench/tightness.ts --full --seeds 3     # the papers' data sizes; hours
+ *   tsx bench/tightness.ts --config combos.json --plugin ./my-plugin.ts
+ *
+ * Writes <out>/tightness.md, tightness.json and tightness.png (default out: bench/results).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { renderChart } from '../src/plot/chart.js';
+import { buildTable, formatReport, type RunInfo, type TableRecord } from './tightness/report.js';
+import { runPool, type PoolJob } from './tightness/pool.js';
+import { StatusBoard } from './tightness/display.js';
+import { defaultCombos, loadCombos, registeredEncoders } from './tightness/combos.js';
+import type { Combo, Job, JobResult, Settings } from './tightness/types.js';
+
+/** Defaults of the two modes; every one can be overridden by its flag. */
+export const MODES: Record<'quick' | 'full', Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & { seeds: number; frozen: boolean }> = {
+  quick: {
+    trainRows: 3000,
+    testRows: 200,
+    testBinarizeSeed: 0,
+    epochs: 3,
+    batchSize: 100,
+    learningRate: 1e-3,
+    objective: { type: 'elbo', samples: 1 },
+    elboSamples: 10,
+    k: 100,
+    llSamples: 500,
+    evalBatchSize: 100,
+    chunk: 100,
+    amortRows: 50,
+    amortSteps: 30,
+    amortLearningRate: 1e-2,
+    amortSamples: 5,
+    amortEvalSamples: 20,
+    seeds: 3,
+    frozen: true,
+  },
+  full: {
+    trainRows: 60000,
+    testRows: 10000,
+    testBinarizeSeed: 0,
+    epochs: 100,
+    batchSize: 100,
+    learningRate: 1e-3,
+    objective: { type: 'elbo', samples: 1 },
+    elboSamples: 100,
+    k: 100,
+    llSamples: 5000,
+    evalBatchSize: 100,
+    chunk: 100,
+    amortRows: 1000,
+    amortSteps: 500,
+    amortLearningRate: 1e-2,
+    amortSamples: 10,
+    amortEvalSamples: 100,
+    seeds: 3,
+    frozen: true,
+  },
+};
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a non-negative integer; got ${JSON.stringify(v)}`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`--${name}: expected a positive number; got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function program(): Command {
+  return new Command('tightness')
+    .description('Train each encoder with the same budget and seeds; report test ELBO, IWAE_K, log p̂(x), gap and amortisation gap (co-trained and frozen-decoder tables).')
+    .option('--quick', 'small budget (default): 3000 rows, 3 epochs, 200 test rows, K=500, 3 seeds, frozen-decoder table; ~10 min on 2 cores')
+    .option('--full', 'the papers\' data sizes: 60000 training / 10000 test rows, 100 epochs, log p̂ with K=5000 (Burda et al. trained 3280 epochs: pass --epochs 3280 for that)')
+    .option('--encoders <names>', 'comma-separated encoders from the default list (gaussian, planar, realnvp, hierarchical) or any registered encoder type')
+    .option('--config <file>', 'a JSON list of combinations: [{ "name": "…", "model": { latentDim, encoder, prior, likelihood } }] or bare model sections')
+    .option('--plugin <path...>', 'module(s) default-exporting an inversify ContainerModule with user plugins (used with --config)')
+    .option('--baseline <name>', 'the combination differences are taken from, and whose decoder is frozen (default: gaussian, else the first)')
+    .addOption(new Option('--data <name>', 'training and test data').choices(['mnist', 'fashion-mnist']).default('mnist'))
+    .option('--epochs <n>', 'training epochs', int('epochs'))
+    .option('--train-rows <n>', 'training rows (the first N of the training split)', int('train-rows'))
+    .option('--test-rows <n>', 'evaluation rows (the first N of the test split)', int('test-rows'))
+    .option('--test-binarize-seed <n>', 'seed of the one fixed binarisation of the test rows', int('test-binarize-seed'))
+    .option('--batch-size <n>', 'training batch size', int('batch-size'))
+    .option('--learning-rate <lr>', 'Adam learning rate', positive('learning-rate'))
+    .addOption(new Option('--objective <type>', 'training objective').choices(['elbo', 'iwae']))
+    .option('--train-samples <k>', 'samples per row of the training objective (IWAE_k when --objective iwae)', int('train-samples'))
+    .option('--k <k>', 'the K of the IWAE_K column', int('k'))
+    .option('--ll-samples <k>', 'importance samples of log p̂(x)', int('ll-samples'))
+    .option('--elbo-samples <s>', 'samples per row of the test ELBO', int('elbo-samples'))
+    .option('--amort-rows <n>', 'test rows of the amortisation gap (λ optimised per row)', int('amort-rows'))
+    .option('--amort-steps <n>', 'Adam steps on λ per row', int('amort-steps'))
+    .option('--seeds <n>', 'seeds per combination (seeds seed … seed+n−1)', int('seeds'))
+    .option('--seed <s>', 'first seed', int('seed'), 1)
+    .option('--frozen-decoder [path]', 'also train every encoder against a frozen decoder + prior: the baseline\'s (per seed), or a saved model directory')
+    .option('--no-frozen-decoder', 'skip the frozen-decoder table')
+    .option('--workers <n>', 'worker processes (default: one per core)', int('workers'))
+    .option('--backend <name>', 'tfjs backend of the workers: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--out <dir>', 'where tightness.md, .json and .png go', 'bench/results')
+    .option('--name <base>', 'file name base of the outputs', 'tightness');
+}
+
+interface Options {
+  quick?: boolean;
+  full?: boolean;
+  encoders?: string;
+  config?: string;
+  plugin?: string[];
+  baseline?: string;
+  data: 'mnist' | 'fashion-mnist';
+  epochs?: number;
+  trainRows?: number;
+  testRows?: number;
+  testBinarizeSeed?: number;
+  batchSize?: number;
+  learningRate?: number;
+  objective?: 'elbo' | 'iwae';
+  trainSamples?: number;
+  k?: number;
+  llSamples?: number;
+  elboSamples?: number;
+  amortRows?: number;
+  amortSteps?: number;
+  seeds?: number;
+  seed: number;
+  frozenDecoder?: boolean | string;
+  workers?: number;
+  backend: string;
+  out: string;
+  name: string;
+}
+
+/** The K ladder of the JSON: 1, 10, 100, … up to log p̂'s K, plus the table's K. */
+export function iwaeLadder(k: number, llSamples: number): number[] {
+  const ks = new Set<number>([k]);
+  for (const v of [1, 10, 100, 1000, 5000]) if (v <= llSamples) ks.add(v);
+  return [...ks].sort((a, b) => a - b);
+}
+
+export async function main(argv: string[]): Promise<{ tables: TableRecord[]; files: string[] }> {
+  const opts = program().parse(argv, { from: 'user' }).opts<Options>();
+  if (opts.quick && opts.full) throw new Error('--quick and --full: choose one');
+  const mode = MODES[opts.full ? 'full' : 'quick'];
+  const settings: Settings = {
+    data: opts.data,
+    trainRows: opts.trainRows ?? mode.trainRows,
+    testRows: opts.testRows ?? mode.testRows,
+    testBinarizeSeed: opts.testBinarizeSeed ?? mode.testBinarizeSeed,
+    epochs: opts.epochs ?? mode.epochs,
+    batchSize: opts.batchSize ?? mode.batchSize,
+    learningRate: opts.learningRate ?? mode.learningRate,
+    objective: { type: opts.objective ?? mode.objective.type, samples: opts.trainSamples ?? mode.objective.samples },
+    elboSamples: opts.elboSamples ?? mode.elboSamples,
+    k: opts.k ?? mode.k,
+    llSamples: opts.llSamples ?? mode.llSamples,
+    iwaeSamples: [],
+    evalBatchSize: mode.evalBatchSize,
+    chunk: mode.chunk,
+    amortRows: opts.amortRows ?? mode.amortRows,
+    amortSteps: opts.amortSteps ?? mode.amortSteps,
+    amortLearningRate: mode.amortLearningRate,
+    amortSamples: mode.amortSamples,
+    amortEvalSamples: mode.amortEvalSamples,
+    backend: opts.backend,
+  };
+  for (const [f, v] of [['train-rows', settings.trainRows], ['test-rows', settings.testRows], ['k', settings.k], ['ll-samples', settings.llSamples], ['elbo-samples', settings.elboSamples]] as const) {
+    if (v < 1) throw new Error(`--${f}: expected a positive integer; got ${v}`);
+  }
+  settings.iwaeSamples = iwaeLadder(settings.k, settings.llSamples);
+  const nSeeds = opts.seeds ?? mode.seeds;
+  if (nSeeds < 1) throw new Error(`--seeds: expected a positive integer; got ${nSeeds}`);
+  const seeds = Array.from({ length: nSeeds }, (_, i) => opts.seed + i);
+  const frozen = opts.frozenDecoder === undefined ? mode.frozen : opts.frozenDecoder !== false;
+  const frozenPath = typeof opts.frozenDecoder === 'string' ? resolve(opts.frozenDecoder) : null;
+  const plugins = (opts.plugin ?? []).map((p) => resolve(p));
+
+  let combos: Combo[];
+  if (opts.config) {
+    combos = loadCombos(JSON.parse(readFileSync(opts.config, 'utf8')) as unknown, opts.config);
+  } else {
+    const available = await registeredEncoders(plugins);
+    combos = defaultCombos(opts.encoders?.split(',').map((s) => s.trim()).filter(Boolean), available);
+  }
+  const baseline = opts.baseline ?? (combos.some((c) => c.name === 'gaussian') ? 'gaussian' : combos[0]!.name);
+  if (!combos.some((c) => c.name === baseline)) throw new Error(`--baseline: no combination named "${baseline}"; have ${combos.map((c) => c.name).join(', ')}`);
+
+  const work = mkdtempSync(join(tmpdir(), 'vaekit-tightness-'));
+  const jobId = (kind: 'co-trained' | 'frozen', name: string, seed: number) => `${kind}:${name}:${seed}`;
+  const decoderFile = (seed: number) => join(work, `decoder-seed-${seed}.json`);
+  const jobs: PoolJob[] = [];
+  // Baseline first (its decoder unblocks the frozen jobs), then the other co-trained models, then frozen ones.
+  const ordered = [combos.find((c) => c.name === baseline)!, ...combos.filter((c) => c.name !== baseline)];
+  for (const c of ordered) {
+    for (const s of seeds) {
+      const job: Job = { id: jobId('co-trained', c.name, s), mode: 'co-trained', combo: c, seed: s, settings, plugins };
+      if (frozen && !frozenPath && c.name === baseline) job.saveDecoderTo = decoderFile(s);
+      jobs.push({ job });
+    }
+  }
+  if (frozen) {
+    for (const s of seeds) {
+      for (const c of ordered) {
+        const job: Job = {
+          id: jobId('frozen', c.name, s),
+          mode: 'frozen',
+          combo: c,
+          seed: s,
+          settings,
+          plugins,
+          frozenFrom: frozenPath ? { kind: 'saved-model', path: frozenPath } : { kind: 'parts', path: decoderFile(s) },
+        };
+        jobs.push(frozenPath ? { job } : { job, after: [jobId('co-trained', baseline, s)] });
+      }
+    }
+  }
+  // Interleave: once a seed's baseline is done its frozen jobs may start, so workers stay busy.
+  const workers = Math.max(1, opts.workers ?? availableParallelism());
+  const board = new StatusBoard(Math.min(workers, jobs.length), jobs.length);
+  const t0 = Date.now();
+  let outcome;
+  try {
+    outcome = await runPool(jobs, workers, {
+      onReady: (w, backend) => board.set(w, `ready (${backend} backend)`),
+      onStart: (w, job) => board.set(w, `${job.id}: starting`),
+      onStatus: (w, job, text) => board.set(w, `${job.id}: ${text}`, !text.startsWith('eval bounds')),
+      onDone: (w, job, r) => {
+        board.done(`${job.id}: ELBO ${r.elbo.mean.toFixed(2)}, log p̂ ${r.logLikelihood.mean.toFixed(2)}, ${(r.trainSeconds + r.evalSeconds).toFixed(0)} s`);
+        board.set(w, 'idle');
+      },
+      onError: (w, job, message) => {
+        board.done(`${job.id}: FAILED ${message.split('\n')[0]}`);
+        board.set(w, 'idle');
+      },
+    }, { TIGHTNESS_BACKEND: opts.backend });
+  } finally {
+    board.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const wallSeconds = (Date.now() - t0) / 1000;
+  const backend = [...new Set(outcome.backends.filter(Boolean))].join('/') || opts.backend;
+  const dataLabel = settings.data === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
+  const info: RunInfo = {
+    settings,
+    seeds,
+    workers: Math.min(workers, jobs.length),
+    backend,
+    wallSeconds,
+    dataLabel,
+    command: `tsx bench/tightness.ts ${argv.join(' ')}`.trim(),
+  };
+  const tables: TableRecord[] = [buildTable('co-trained', combos, seeds, outcome.results, outcome.errors, jobId, settings, baseline)];
+  if (frozen) {
+    const source = (s: number) => (frozenPath ? `saved model ${frozenPath}` : `the co-trained ${baseline} model of seed ${s}`);
+    tables.push(buildTable('frozen', combos, seeds, outcome.results, outcome.errors, jobId, settings, baseline, source));
+  }
+
+  const md = formatReport(tables, info);
+  mkdirSync(opts.out, { recursive: true });
+  const base = join(opts.out, opts.name);
+  const files = [`${base}.md`, `${base}.json`];
+  writeFileSync(`${base}.md`, md);
+  const json = {
+    benchmark: 'tightness',
+    format: 1,
+    createdAt: new Date().toISOString(),
+    command: info.command,
+    data: settings.data,
+    settings,
+    seeds,
+    baseline,
+    backend,
+    workers: info.workers,
+    wallSeconds,
+    combos,
+    tables,
+    errors: Object.fromEntries(outcome.errors),
+  };
+  writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
+  try {
+    writeFileSync(`${base}.png`, chart(tables, info));
+    files.push(`${base}.png`);
+  } catch (e) {
+    process.stderr.write(`tightness: could not draw the chart: ${(e as Error).message}\n`);
+  }
+  process.stdout.write(`\n${md}\nwrote ${files.join(', ')}\n`);
+  return { tables, files };
+}
+
+/** Bounds per encoder (mean, error bar = sd across seeds or s.e. across rows for one seed), one panel per table stacked. */
+function chart(tables: readonly TableRecord[], info: RunInfo): Buffer {
+  const series: { name: string; points: [string, number, number][] }[] = [];
+  const add = (t: TableRecord, label: string, pick: (m: TableRecord['models'][number]) => [number, number] | null) => {
+    const points: [string, number, number][] = [];
+    for (const m of t.models) {
+      const v = pick(m);
+      if (v && Number.isFinite(v[0])) points.push([m.name, v[0], Number.isFinite(v[1]) ? v[1] : 0]);
+    }
+    if (points.length) series.push({ name: label, points });
+  };
+  const err = (m: TableRecord['models'][number], col: 'elbo' | 'iwae' | 'logLikelihood') => {
+    const s = m.summary[col];
+    if (!s || s.n === 0) return null;
+    return [s.mean, s.n > 1 ? s.sd : m.seeds[0]!.stdErr[col]] as [number, number];
+  };
+  for (const t of tables) {
+    const tag = t.kind === 'frozen' ? ' (frozen decoder)' : '';
+    add(t, `test ELBO${tag}`, (m) => err(m, 'elbo'));
+    add(t, `IWAE_${info.settings.k}${tag}`, (m) => err(m, 'iwae'));
+    if (t.kind === 'frozen') {
+      // One shared value per seed: drawn once, at the baseline.
+      add(t, 'shared log p̂(x) (frozen decoder)', (m) => (m.name === t.baseline ? err(m, 'logLikelihood') : null));
+    } else add(t, 'log p̂(x)', (m) => err(m, 'logLikelihood'));
+  }
+  return renderChart({
+    title: `Bounds per encoder (${info.dataLabel}, nats; higher is tighter)`,
+    subtitle: `${info.settings.epochs} epochs × ${info.settings.trainRows} rows; ${info.settings.testRows} test rows; log p̂ K=${info.settings.llSamples}; ${info.seeds.length} seed(s), bars ±${info.seeds.length > 1 ? 'sd' : 's.e.'}`,
+    xLabel: 'encoder',
+    yLabel: 'nats per data point',
+    kind: 'points',
+    width: 1000,
+    series,
+  });
+}
+
+const invoked = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+if (invoked) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    process.stderr.write(`tightness: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}
