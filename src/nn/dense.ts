@@ -31,8 +31,9 @@ export class Dense implements Parametrised {
       const limit = Math.sqrt(6 / (inDim + outDim));
       for (let i = 0; i < w.length; i++) w[i] = (2 * random.uniform() - 1) * limit;
     }
-    this.kernel = tf.variable(tf.tensor2d(w, [inDim, outDim]), trainable);
-    this.bias = tf.variable(tf.fill([outDim], bias), trainable);
+    // tidy disposes the initial values (variables survive it), so a layer holds exactly two tensors.
+    this.kernel = tf.tidy(() => tf.variable(tf.tensor2d(w, [inDim, outDim]), trainable));
+    this.bias = tf.tidy(() => tf.variable(tf.fill([outDim], bias), trainable));
   }
 
   apply<T extends tf.Tensor2D | tf.Tensor3D>(x: T): T {

@@ -3,6 +3,8 @@ import { Random } from '../core/random.js';
 import type { Part, Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
+import { Adam, type AdamSnapshot } from '../nn/adam.js';
+import { createProgress } from '../eval/progress.js';
 
 export interface Objective {
   type: 'elbo' | 'iwae';
@@ -42,6 +44,11 @@ export interface TrainOptions {
   onEpochEnd?: (record: EpochRecord, state: () => Promise<TrainerState>) => void | Promise<void>;
   /** Continue from a state captured by `onEpochEnd` (a checkpoint). */
   resume?: TrainerState;
+  /**
+   * Steps between reads of the loss from the backend (default `defaultSyncEvery`: up to 50 at
+   * batch 100 on 784-pixel rows). 1 reads and checks every step before its update.
+   */
+  syncEvery?: number;
 }
 
 export interface EpochRecord {
@@ -145,9 +152,32 @@ export function meanElbo(vae: Vae, data: Dataset, { samples = 1, batchSize = 500
 }
 
 /**
+ * Steps between loss reads when `syncEvery` is not given: the pending batches of a window are
+ * kept for a possible replay, so the window holds at most ~4M values (16 MB), and at most 50 steps.
+ */
+export function defaultSyncEvery(batchSize: number, dim: number): number {
+  return Math.max(1, Math.min(50, Math.floor(4_000_000 / (batchSize * dim))));
+}
+
+/** A step taken but not yet checked: its batch (kept for a replay), β and loss (on the backend). */
+interface Pending {
+  x: tf.Tensor2D;
+  beta: number;
+  loss: tf.Scalar;
+}
+
+/**
  * Trains with Adam on the ELBO (β-weighted, with optional warm-up and free bits) or IWAE_K.
- * Before each update the loss and the squared gradient norm are read; a non-finite value stops
- * training with `NonFiniteLossError` before the update is applied, so the weights stay finite.
+ *
+ * The hot path does not read from the backend: losses stay on it and are read once per window
+ * of `syncEvery` steps (and at the end of each epoch), together with a count of non-finite
+ * weights. A window starts from a snapshot of the weights, Adam's moments and the model's
+ * random stream. If any loss of the window (or any weight after it) is not finite, training
+ * rolls back to the snapshot and replays the window's batches with a checked step that reads
+ * the loss and the squared gradient norm before each update; the first step with a non-finite
+ * value stops training with `NonFiniteLossError` (epoch and step, 1-based) before its update,
+ * so the model keeps the weights it had before the bad step. The replay is exact because the
+ * batches are kept and the random stream restored. `syncEvery: 1` checks every step directly.
  */
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
   checkOptions(vae, data, options);
@@ -163,6 +193,10 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     validationSamples = 1,
     quiet = false,
   } = options;
+  const syncEvery = options.syncEvery ?? defaultSyncEvery(batchSize, data.dim);
+  if (!Number.isInteger(syncEvery) || syncEvery < 1) {
+    throw new Error(`train.syncEvery: expected a positive integer; got ${JSON.stringify(options.syncEvery)}`);
+  }
   const objective: Required<Objective> = { type: options.objective?.type ?? 'elbo', samples: options.objective?.samples ?? 1 };
   const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
   const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
@@ -171,10 +205,11 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   const trained = vae.variables(parts).filter((v) => v.variable.trainable);
   if (trained.length === 0) throw new Error(`train.freeze: nothing left to train (froze ${freeze.join(', ')})`);
   const varList = trained.map((v) => v.variable);
+  const names = trained.map((v) => v.name);
 
   const dataRandom = new Random(seed);
   const validRandom = new Random(seed ^ 0x5bd1e995);
-  const optimizer = tf.train.adam(learningRate);
+  const adam = new Adam(varList, { learningRate });
   const history: EpochRecord[] = [];
   let steps = 0;
   let startEpoch = 0;
@@ -185,28 +220,92 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     history.push(...r.history);
     dataRandom.setState(r.dataRandom);
     vae.random.setState(r.modelRandom);
-    await optimizer.setWeights(r.optimizer.map((w) => ({ name: w.name, tensor: w.tensor })));
+    adam.setState(r.optimizer);
   } else {
     vae.random.reseed(seed);
   }
   const batchesPerEpoch = Math.ceil(data.rows / batchSize);
   const t0 = Date.now();
 
-  const captureState = async (epoch: number): Promise<TrainerState> => {
-    const weights = await optimizer.getWeights();
-    const names = trained.map((v) => v.name);
-    const n = names.length;
-    return {
-      epoch,
-      steps,
-      optimizer: weights.map((w, i) => ({
-        name: i === 0 ? 'iter' : `${names[(i - 1) % n]}/${i - 1 < n ? 'm' : 'v'}`,
-        tensor: i === 0 ? w.tensor : tf.clone(w.tensor),
-      })),
-      modelRandom: vae.random.getState(),
-      dataRandom: dataRandom.getState(),
-      history: history.map((h) => ({ ...h })),
-    };
+  const captureState = async (epoch: number): Promise<TrainerState> => ({
+    epoch,
+    steps,
+    optimizer: adam.getState(names),
+    modelRandom: vae.random.getState(),
+    dataRandom: dataRandom.getState(),
+    history: history.map((h) => ({ ...h })),
+  });
+
+  const gradients = (x: tf.Tensor2D, beta: number) => {
+    const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, beta, freeBits), varList);
+    return { value, grads: varList.map((v) => grads[v.name]!) };
+  };
+
+  /** The fast step: gradients and update, nothing read back. Returns the loss (caller-owned). */
+  const fastStep = (x: tf.Tensor2D, beta: number): tf.Scalar => {
+    const { value, grads } = gradients(x, beta);
+    adam.step(grads);
+    tf.dispose(grads);
+    return value;
+  };
+
+  /** The checked step: reads the loss and ‖g‖² and applies the update only when both are finite. */
+  const guardedStep = (x: tf.Tensor2D, beta: number): { ok: boolean; loss: number } => {
+    const { value, grads } = gradients(x, beta);
+    try {
+      const check = tf.tidy(() => tf.stack([value, tf.addN(grads.map((g) => tf.sum(tf.square(g))))]));
+      const [loss, gradSq] = check.dataSync() as Float32Array;
+      check.dispose();
+      if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) return { ok: false, loss: Number.isFinite(loss!) ? gradSq! : loss! };
+      adam.step(grads);
+      return { ok: true, loss: loss! };
+    } finally {
+      tf.dispose([value, ...grads]);
+    }
+  };
+
+  let pending: Pending[] = [];
+  let snapshot: { adam: AdamSnapshot; random: RandomState } | null = null;
+  const dropWindow = () => {
+    for (const p of pending) tf.dispose([p.x, p.loss]);
+    pending = [];
+    if (snapshot) Adam.disposeSnapshot(snapshot.adam);
+    snapshot = null;
+  };
+
+  /**
+   * Checks the pending window with one read; on a non-finite value rolls back and replays it
+   * with `guardedStep`. Returns the window's losses. `firstStep` is the 1-based step of its first batch.
+   */
+  const flush = (epoch: number, firstStep: number): number[] => {
+    if (pending.length === 0) return [];
+    const check = tf.tidy(() =>
+      tf.concat([
+        tf.stack(pending.map((p) => p.loss)),
+        tf.reshape(tf.addN(varList.map((v) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(v)), 'float32')))), [1]),
+      ]),
+    );
+    const values = check.dataSync() as Float32Array;
+    check.dispose();
+    const losses = Array.from(values.subarray(0, pending.length));
+    if (values.every((v) => Number.isFinite(v)) && values[pending.length] === 0) {
+      dropWindow();
+      return losses;
+    }
+    // Roll back to the window's start and replay it step by step, checking before each update.
+    adam.restore(snapshot!.adam);
+    vae.random.setState(snapshot!.random);
+    const replayed: number[] = [];
+    try {
+      pending.forEach((p, i) => {
+        const r = guardedStep(p.x, p.beta);
+        if (!r.ok) throw new NonFiniteLossError(epoch + 1, firstStep + i, r.loss);
+        replayed.push(r.loss);
+      });
+    } finally {
+      dropWindow();
+    }
+    return replayed;
   };
 
   try {
@@ -216,29 +315,48 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
       let count = 0;
       let step = 0;
       let beta = 1;
-      const bar = showBar ? new ProgressLine(`epoch ${epoch + 1}/${epochs}`, batchesPerEpoch) : null;
-      for (const x of batches(data, { batchSize, random: dataRandom })) {
-        beta = warmup > 0 ? Math.min(1, (epoch + step / batchesPerEpoch) / warmup) : 1;
-        const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, beta, freeBits), varList);
-        const check = tf.tidy(() => tf.stack([value, tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))]));
-        const [loss, gradSq] = check.dataSync() as Float32Array;
-        check.dispose();
-        if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) {
-          tf.dispose([value, x]);
-          tf.dispose(grads);
-          bar?.stop();
-          throw new NonFiniteLossError(epoch + 1, step + 1, Number.isFinite(loss!) ? gradSq! : loss!);
+      let windowStart = 1;
+      const rows: number[] = [];
+      const bar = createProgress(`epoch ${epoch + 1}/${epochs}`, batchesPerEpoch, { enabled: showBar });
+      const account = (losses: number[]) => {
+        losses.forEach((l, i) => {
+          sum += -l * rows[i]!;
+          count += rows[i]!;
+        });
+        rows.splice(0, losses.length);
+      };
+      try {
+        for (const x of batches(data, { batchSize, random: dataRandom })) {
+          beta = warmup > 0 ? Math.min(1, (epoch + step / batchesPerEpoch) / warmup) : 1;
+          rows.push(x.shape[0]);
+          if (syncEvery === 1) {
+            let r: { ok: boolean; loss: number };
+            try {
+              r = guardedStep(x, beta);
+            } finally {
+              x.dispose();
+            }
+            if (!r.ok) throw new NonFiniteLossError(epoch + 1, step + 1, r.loss);
+            account([r.loss]);
+          } else {
+            if (pending.length === 0) {
+              snapshot = { adam: adam.snapshot(), random: vae.random.getState() };
+              windowStart = step + 1;
+            }
+            pending.push({ x, beta, loss: fastStep(x, beta) });
+            if (pending.length === syncEvery || step + 1 === batchesPerEpoch) account(flush(epoch, windowStart));
+          }
+          step++;
+          steps++;
+          bar.update(step);
         }
-        optimizer.applyGradients(varList.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-        tf.dispose([value, x]);
-        tf.dispose(grads);
-        sum += -loss! * x.shape[0];
-        count += x.shape[0];
-        step++;
-        steps++;
-        bar?.update(step, `bound ${(sum / count).toFixed(2)}`);
+        account(flush(epoch, windowStart));
+      } catch (e) {
+        dropWindow();
+        throw e;
+      } finally {
+        bar.stop();
       }
-      bar?.stop();
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainBound: sum / count,
@@ -262,27 +380,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
       if (options.onEpochEnd) await options.onEpochEnd(record, () => captureState(epoch + 1));
     }
   } finally {
-    optimizer.dispose();
+    adam.dispose();
   }
   return { epochs: history, steps, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** A one-line progress bar on stderr (no dependency on a terminal library here). */
-class ProgressLine {
-  private last = 0;
-  constructor(
-    private readonly label: string,
-    private readonly total: number,
-  ) {}
-  update(done: number, info: string): void {
-    const now = Date.now();
-    if (now - this.last < 100 && done < this.total) return;
-    this.last = now;
-    const width = 30;
-    const filled = Math.round((done / this.total) * width);
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${this.total} ${info}   `);
-  }
-  stop(): void {
-    process.stderr.write('\n');
-  }
 }
