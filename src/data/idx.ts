@@ -76,7 +76,7 @@ export function readIdx(path: string, { missingHint, rows }: ReadIdxOptions = {}
     const { type, dims, header } = parseHeader(head, path, size);
     if (!rows) return parseIdx(readFileSync(fd), path);
     const [start, end] = checkRows(rows, dims, path);
-    const rowBytes = (dims.slice(1).reduce((a, b) => a * b, 1) || 1) * type.bytes;
+    const rowBytes = dims.slice(1).reduce((a, b) => a * b, 1) * type.bytes;
     const body = new Uint8Array(header + (end - start) * rowBytes);
     body.set(head.subarray(0, header));
     new DataView(body.buffer).setUint32(4, end - start);
