@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { tf, Random } from '../../plugins/index.js';
+import { Adam } from '../../src/nn/adam.js';
+import { expectNoLeak } from '../support/memory.js';
+
+function problem(seed: number) {
+  const random = new Random(seed);
+  const w = tf.variable(random.normal([30, 20]));
+  const b = tf.variable(random.normal([20]));
+  const x = random.normal<tf.Rank.R2>([50, 30]);
+  const y = random.normal<tf.Rank.R2>([50, 20]);
+  const loss = () => tf.tidy(() => tf.mean(tf.square(tf.sub(tf.tanh(tf.add(tf.matMul(x, w), b)), y))) as tf.Scalar);
+  return { w, b, x, y, loss, dispose: () => tf.dispose([w, b, x, y]) };
+}
+
+const values = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
+
+function maxRelDiff(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((row, i) => row.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i]![j]!) / Math.max(1, Math.abs(v))))));
+  return m;
+}
+
+describe('Adam', () => {
+  it('takes the same steps as tf.train.adam (rel. max |Δ| ≤ 1e-5 after 20 steps)', () => {
+    const p = problem(1);
+    const q = problem(1);
+    const ours = new Adam([p.w, p.b], { learningRate: 0.01 });
+    const theirs = tf.train.adam(0.01);
+    for (let i = 0; i < 20; i++) {
+      const g = tf.variableGrads(p.loss, [p.w, p.b]);
+      ours.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+      tf.dispose(theirs.minimize(q.loss, false, [q.w, q.b]));
+    }
+    const diff = maxRelDiff(values([p.w, p.b]), values([q.w, q.b]));
+    expect(diff).toBeLessThanOrEqual(1e-5);
+    // The weights moved (the comparison is not between two untouched copies).
+    const fresh = problem(1);
+    expect(maxRelDiff(values([p.w, p.b]), values([fresh.w, fresh.b]))).toBeGreaterThan(0.05);
+    [p, q, fresh].forEach((r) => r.dispose());
+    ours.dispose();
+    theirs.dispose();
+  });
+
+  it('restores weights, moments and step count exactly from a snapshot', () => {
+    const p = problem(2);
+    const adam = new Adam([p.w, p.b], { learningRate: 0.01 });
+    const step = () => {
+      const g = tf.variableGrads(p.loss, [p.w, p.b]);
+      adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    };
+    step();
+    const snap = adam.snapshot();
+    step();
+    step();
+    const after = values([p.w, p.b]);
+    adam.restore(snap);
+    expect(adam.steps).toBe(1);
+    step();
+    step();
+    expect(values([p.w, p.b])).toEqual(after);
+    Adam.disposeSnapshot(snap);
+    adam.dispose();
+    p.dispose();
+  });
+
+  it('round-trips its state in the [iter, m…, v…] layout and rejects a wrong one', () => {
+    const p = problem(3);
+    const q = problem(3);
+    const a = new Adam([p.w, p.b], { learningRate: 0.01 });
+    const b = new Adam([q.w, q.b], { learningRate: 0.01 });
+    const stepBoth = (n: number, opts: Adam[], probs: ReturnType<typeof problem>[]) => {
+      for (let i = 0; i < n; i++)
+        opts.forEach((o, k) => {
+          const pr = probs[k]!;
+          const g = tf.variableGrads(pr.loss, [pr.w, pr.b]);
+          o.step([g.grads[pr.w.name]!, g.grads[pr.b.name]!]);
+          tf.dispose([g.value, ...Object.values(g.grads)]);
+        });
+    };
+    stepBoth(3, [a], [p]);
+    const state = a.getState(['w', 'b']);
+    expect(state.map((s) => s.name)).toEqual(['iter', 'w/m', 'b/m', 'w/v', 'b/v']);
+    expect(state[0]!.tensor.dataSync()[0]).toBe(3);
+    q.w.assign(p.w);
+    q.b.assign(p.b);
+    b.setState(state);
+    stepBoth(4, [a, b], [p, q]);
+    expect(values([q.w, q.b])).toEqual(values([p.w, p.b]));
+    expect(() => b.setState(state.slice(0, 3))).toThrow(/expected 5 tensors/);
+    tf.dispose(state.map((s) => s.tensor));
+    a.dispose();
+    b.dispose();
+    p.dispose();
+    q.dispose();
+  });
+
+  it('leaks no tensors per step', async () => {
+    const p = problem(4);
+    const adam = new Adam([p.w, p.b], { learningRate: 0.01 });
+    await expectNoLeak(() => {
+      const g = tf.variableGrads(p.loss, [p.w, p.b]);
+      adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    });
+    const before = tf.memory().numTensors;
+    adam.dispose();
+    expect(tf.memory().numTensors).toBe(before - 8);
+    p.dispose();
+  });
+});
