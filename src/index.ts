@@ -61,6 +61,12 @@ export { readIdx, parseIdx, writeIdx, encodeIdx, type IdxArray, type IdxData } f
 export { loadMnist, mnistFolder } from './data/mnist.js';
 export { loadFashionMnist, FASHION_MNIST_FOLDER } from './data/fashion-mnist.js';
 export type { ImageSetOptions, Split, Binarize } from './data/idx-images.js';
+export { loadIdxImages, countIdxRows, STATIC_BINARIZE_SALT, type ImageSetSource } from './data/idx-images.js';
+export { MNIST_SOURCE } from './data/mnist.js';
+export { FASHION_MNIST_SOURCE } from './data/fashion-mnist.js';
+export type { ReadIdxOptions } from './data/idx.js';
+export * as linalg from './core/linalg.js';
+export type { Matrix } from './core/linalg.js';
 export { batches, batchCount, datasetTensor, subset, takeRows, type BatchOptions } from './data/batches.js';
 export { checkFinite, checkUnitInterval, checkWidth } from './data/validate.js';
 export { LinearGaussianModel, type LinearGaussianParams, type RandomLinearGaussianOptions } from './data/linear-gaussian.js';
