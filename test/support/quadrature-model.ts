@@ -8,8 +8,9 @@
  *   kind 'ring':    f(z) = ‖z‖     (posterior a ring of radius ≈ x)
  *
  *   log p(x) = log ∫ N(x; f(z), σ²) N(z; 0, I) dz, by the midpoint rule on a `grid`×`grid` grid over
- *   [−extent, extent]² (defaults 801, 7), in float64 with log-sum-exp; accurate to ~1e-6 nats for
- *   σ ≥ 0.1 (checked against a finer grid and prior Monte Carlo in test/support/quadrature-model.test.ts).
+ *   [−extent, extent]² (defaults 801, 7), in float64 with log-sum-exp; at σ = 0.25 accurate to
+ *   ~1e-11 nats for 'product' and ~1e-6 for 'ring' with x > 0 (the kink of ‖z‖ at 0 slows the rule;
+ *   the ring with x < 0 is off by ~1e-2 but has p(x) ≈ e⁻⁴⁹) (checked against a finer grid and prior Monte Carlo in test/plugins/flow-encoder/quadrature-model.test.ts).
  *
  * API
  *   QUADRATURE_LIKELIHOOD                 plugin name of the fixed likelihood ('test-quadrature')

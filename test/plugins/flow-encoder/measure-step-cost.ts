@@ -1,0 +1,47 @@
+/**
+ * Cost of one training step of each encoder at MNIST sizes, relative to the diagonal Gaussian:
+ * 784-200-200-50 encoder and 50-200-200-784 Bernoulli decoder, batch 100, ELBO with K = 1,
+ * Adam, wasm backend. Not a test (timings are noisy); run:
+ *
+ *   npx tsx test/plugins/flow-encoder/measure-step-cost.ts [steps=30]
+ */
+import { Random, createVae, tf } from '../../../plugins/index.js';
+import { selectBackend } from '../../../src/backend/select-backend.js';
+import { trainingLoss } from '../../../src/train/trainer.js';
+
+await selectBackend(process.env.VAEKIT_BACKEND || 'wasm', { quiet: true });
+const steps = Number(process.argv[2] ?? 30);
+const encoders: Record<string, Record<string, unknown>> = {
+  'gaussian': { type: 'gaussian' },
+  'planar, 10 steps': { type: 'planar', steps: 10 },
+  'planar, 10 steps, global': { type: 'planar', steps: 10, amortized: false },
+  'realnvp, 4 couplings [64]': { type: 'realnvp', couplings: 4 },
+  'realnvp, 4 couplings [200]': { type: 'realnvp', couplings: 4, coupling: { hidden: [200] } },
+  'gaussian (again, to show drift)': { type: 'gaussian' },
+};
+const x = tf.tidy(() => tf.cast(tf.greater(new Random(1).normal([100, 784]), 0.5), 'float32')) as tf.Tensor2D;
+const results: { name: string; ms: number }[] = [];
+for (const [name, encoder] of Object.entries(encoders)) {
+  const vae = createVae({ latentDim: 50, dataDim: 784, encoder: encoder as never, likelihood: { type: 'bernoulli', hidden: [200, 200] } }, { seed: 1 });
+  const vars = vae.variables().map((v) => v.variable);
+  const opt = tf.train.adam(1e-3);
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, { type: 'elbo', samples: 1 }, 1), vars);
+    value.dataSync();
+    opt.applyGradients(grads);
+    tf.dispose([value]);
+    tf.dispose(grads);
+  };
+  for (let i = 0; i < 5; i++) step();
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < steps; i++) step();
+  const c = process.cpuUsage(t0);
+  results.push({ name, ms: (c.user + c.system) / 1000 / steps });
+  opt.dispose();
+  vae.dispose();
+}
+const base = results[0]!.ms;
+console.log(`backend ${tf.getBackend()}, ${steps} steps each, CPU ms per training step`);
+console.log('| encoder | ms/step | × gaussian |\n|---|---|---|');
+for (const r of results) console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${(r.ms / base).toFixed(2)} |`);
+x.dispose();
