@@ -6,7 +6,7 @@ import { parseConfig, type VaeConfig } from '../config/schema.js';
 import type { Vae } from '../core/vae.js';
 import { renderChart } from '../plot/chart.js';
 import { disposeState, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
-import { CONFIG_FILE, MODEL_FILE, PREVIOUS_SUFFIX, writeFileAtomic } from '../train/saved-model.js';
+import { CONFIG_FILE, MODEL_FILE, previousName, writeFileAtomic } from '../train/saved-model.js';
 import { NonFiniteLossError, train, type EpochRecord } from '../train/trainer.js';
 import { checkDataFor, CliError, loadConfigData, loadUserPlugins, messageOf, readConfigFile, type CliIo } from './support.js';
 
@@ -53,6 +53,7 @@ export function boundCurve(history: readonly EpochRecord[], config: VaeConfig): 
     xLabel: 'epoch',
     yLabel: 'bound (nats per data point)',
     series,
+    legend: true,
   });
 }
 
@@ -135,7 +136,7 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
 
     // Everything is valid: now the run directory may change.
     if (!args.resume) {
-      if (nonEmpty) for (const f of RUN_FILES) for (const name of [f, `${f}${PREVIOUS_SUFFIX}`]) rmSync(join(out, name), { force: true });
+      if (nonEmpty) for (const f of RUN_FILES) for (const name of [f, previousName(f)]) rmSync(join(out, name), { force: true });
       mkdirSync(out, { recursive: true });
       await saveCheckpoint(out, vae, null, { config, plugins: pluginPaths });
     }

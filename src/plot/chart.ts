@@ -27,6 +27,8 @@ export interface ChartOptions {
   height?: number;
   /** A line of small text under the title. */
   subtitle?: string;
+  /** Show the legend (default: when there is more than one series, or for bars). */
+  legend?: boolean;
 }
 
 /** Tableau 10: distinguishable colours, readable on white. */
@@ -159,7 +161,7 @@ export function chartSvg(o: ChartOptions): string {
   }
 
   // Layout: title (+ subtitle) on top, legend on the right when there is more than one series.
-  const legend = series.length > 1 || kind === 'bars';
+  const legend = o.legend ?? (series.length > 1 || kind === 'bars');
   const longestName = Math.max(...series.map((s) => s.name.length));
   const legendWidth = legend ? Math.min(260, 40 + longestName * 7.5) : 0;
   const yTickLabels = yAxis.ticks.map((t) => formatTick(t, yAxis.step));

@@ -20,8 +20,8 @@ export const MODEL_FORMAT_VERSION = 1;
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const CONFIG_FILE = 'config.json';
-/** Suffix of the previous complete set, kept while a new one is written (`model.json.prev`, …). */
-export const PREVIOUS_SUFFIX = '.prev';
+/** The name of a file of the previous complete set, kept while a new one is written (`.prev-model.json`, …). */
+export const previousName = (name: string) => `.prev-${name}`;
 
 /** The model.json of a saved model. */
 export interface ModelManifest {
@@ -106,7 +106,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 }
 
 /** The files of a set as named by the manifest (`base`) or of the previous set. */
-const setPath = (dir: string, name: string, previous: boolean) => join(dir, previous ? `${name}${PREVIOUS_SUFFIX}` : name);
+const setPath = (dir: string, name: string, previous: boolean) => join(dir, previous ? previousName(name) : name);
 
 /** Reads and checks a manifest and the sizes and hashes of its files; null when the set is incomplete. */
 function verifiedSet(dir: string, previous: boolean): { manifest: ModelManifest; problem?: undefined } | { manifest?: undefined; problem: string } {
@@ -133,7 +133,7 @@ function verifiedSet(dir: string, previous: boolean): { manifest: ModelManifest;
 /**
  * Writes a set of files whose last file `model.json` commits it (it holds the sizes and hashes
  * of the others). Every file goes to a temporary file in `dir` first (fsync'd); then, if the
- * current set is complete, it is kept as `*.prev` (hard links, so no copy); then the temporary
+ * current set is complete, it is kept as `*.prev` (hard links named `.prev-<file>`, so no copy); then the temporary
  * files are renamed over the targets, model.json last. At every moment either the current set
  * or the `.prev` set is complete, so a crash or a full disk never loses the last good save;
  * `readSavedSet` falls back to `.prev` when the current set does not verify.

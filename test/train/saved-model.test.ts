@@ -83,7 +83,7 @@ describe('saveVae / loadVae', () => {
     expect(now.recovered).toBe(false);
     expect(await flat(now.vae)).toEqual(await flat(second));
     now.vae.dispose();
-    expect(existsSync(join(dir, 'weights.bin.prev'))).toBe(true);
+    expect(existsSync(join(dir, '.prev-weights.bin'))).toBe(true);
     first.dispose();
     second.dispose();
   });
