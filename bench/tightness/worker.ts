@@ -16,7 +16,6 @@ import { train, type History } from '../../src/train/trainer.js';
 import { frozenParts, trainAgainstFrozenDecoder, type FrozenParts } from '../../src/train/frozen-decoder.js';
 import { amortizationGap } from '../../src/eval/amortization-gap.js';
 import { subset } from '../../src/data/batches.js';
-import { ensureGradients } from './ensure-gradients.js';
 import { evaluateBounds } from './evaluate.js';
 import type { FromWorker, Job, JobResult, Settings, ToWorker } from './types.js';
 
@@ -188,7 +187,6 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
 
 async function main(): Promise<void> {
   const backend = await selectBackend(process.env.TIGHTNESS_BACKEND || 'auto', { quiet: true });
-  await ensureGradients();
   send({ type: 'ready', backend });
   let queue = Promise.resolve();
   process.on('message', (m: ToWorker) => {
