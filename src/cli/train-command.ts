@@ -140,7 +140,8 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
       mkdirSync(out, { recursive: true });
       await saveCheckpoint(out, vae, null, { config, plugins: pluginPaths });
     }
-    io.err(
+    const quiet = args.quiet ?? false;
+    if (!quiet) io.err(
       `vaekit: training ${config.model.encoder.type} encoder + ${config.model.likelihood.type} likelihood (D = ${config.model.latentDim}, ${vae.parameterCount()} parameters) ` +
         `on ${data.train.rows} ${config.data.name} rows, epochs ${start + 1}–${epochs}, into ${out}\n`,
     );
@@ -158,8 +159,8 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
         seed: t.seed,
         ...(data.validation ? { validation: data.validation } : {}),
         ...(checkpoint?.state ? { resume: checkpoint.state } : {}),
-        quiet: args.quiet ?? false,
-        log: (line) => io.err(`${line}\n`),
+        quiet,
+        log: (line) => (quiet ? undefined : io.err(`${line}\n`)),
         onEpochEnd: async (record, capture) => {
           const state = await capture();
           try {
