@@ -156,7 +156,7 @@ describe('flow encoder density', () => {
     }
     const grid = tf.tensor3d(pts, [n * n, 1, 2]);
     const lq = enc.logProbFromParams(grid, lambda);
-    const mass = lq.dataSync().reduce((acc, v) => acc + Math.exp(v) * h * h, 0);
+    const mass = Array.from(lq.dataSync() as Float32Array).reduce((acc, v) => acc + Math.exp(v) * h * h, 0);
     expect(mass).toBeGreaterThan(0.99);
     expect(mass).toBeLessThan(1.01);
     tf.dispose([x, lambda, s.z, s.logQ, back, grid, lq]);
@@ -186,7 +186,7 @@ describe('flow encoder memory', () => {
     const opt = tf.train.adam(1e-3);
     const step = () => {
       const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(vae.elbo(x, { samples: 3 }).elbo)) as tf.Scalar, vars);
-      opt.applyGradients(grads);
+      opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose([value]);
       tf.dispose(grads);
     };

@@ -28,7 +28,7 @@ for (const [name, encoder] of Object.entries(encoders)) {
   const step = () => {
     const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, { type: 'elbo', samples: 1 }, 1), vars);
     value.dataSync();
-    opt.applyGradients(grads);
+    opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose([value]);
     tf.dispose(grads);
   };

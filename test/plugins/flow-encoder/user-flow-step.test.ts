@@ -101,7 +101,7 @@ describe('a user-defined flow step', () => {
     for (let i = 0; i < 3; i++) {
       const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(vae.elbo(x, { samples: 4 }).elbo)) as tf.Scalar);
       expect(Number.isFinite(value.dataSync()[0]!)).toBe(true);
-      opt.applyGradients(grads);
+      opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose([value]);
       tf.dispose(grads);
     }
