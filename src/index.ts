@@ -84,4 +84,6 @@ export {
   type TrainerState,
 } from './train/trainer.js';
 
+export * from './eval/index.js';
+
 export { z } from 'zod';

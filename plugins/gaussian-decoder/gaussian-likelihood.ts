@@ -37,6 +37,7 @@ export class GaussianLikelihood implements Likelihood {
     const size = options.variance === 'per-dimension' ? dataDim : 1;
     const init = tf.fill([size], Math.log(options.sigma)) as tf.Tensor1D;
     this.logSigma = this.learned ? tf.variable(init, true) : init;
+    if (this.learned) init.dispose();
   }
 
   logProb(x: tf.Tensor2D, z: tf.Tensor3D): tf.Tensor2D {
