@@ -179,6 +179,23 @@ describe('flow encoder density', () => {
   });
 });
 
+describe('flow encoder parameters λ', () => {
+  it('carry h(x), so optimising λ per row (the amortisation-gap evaluation) moves the flow too', () => {
+    const vae = createVae(model({ type: 'planar', hidden: [8], steps: 3 }), { seed: 3 });
+    const enc = vae.encoder as FlowEncoder;
+    const x = new Random(5).normal<tf.Rank.R2>([4, 4]);
+    const lambda = enc.params(x);
+    const g = tf.grad((l: tf.Tensor) => tf.sum(vae.elbo(x, { samples: 4, lambda: l as tf.Tensor2D }).elbo))(lambda);
+    // Columns 2D.. of λ are h(x): the ELBO depends on them only through the flow's parameters.
+    const contextGrad = tf.tidy(() => tf.max(tf.abs(tf.slice(g, [0, 4], [4, 8])))).dataSync()[0]!;
+    expect(contextGrad).toBeGreaterThan(1e-4);
+    const same = vae.elbo(x, { samples: 4, lambda });
+    expect(same.elbo.shape).toEqual([4]);
+    tf.dispose([x, lambda, g, same.elbo, same.kl, same.reconstruction]);
+    vae.dispose();
+  });
+});
+
 describe('flow encoder memory', () => {
   async function trainingStepsLeakNothing(vae: Vae): Promise<void> {
     const x = new Random(4).normal<tf.Rank.R2>([5, 4]);
