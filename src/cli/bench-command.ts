@@ -37,7 +37,7 @@ export async function benchCommand(name: BenchName, passThrough: readonly string
   }
   io.err(`vaekit: running ${join('bench', `${name}.ts`)} ${passThrough.join(' ')}\n`);
   return new Promise<number>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [tsxCli, script, ...passThrough], { cwd: process.cwd(), stdio: 'inherit', env: process.env });
+    const child = spawn(process.execPath, [tsxCli, '--tsconfig', join(root, 'tsconfig.json'), script, ...passThrough], { cwd: process.cwd(), stdio: 'inherit', env: process.env });
     child.on('error', (e) => reject(new CliError(`bench ${name}: could not start: ${e.message}`)));
     child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
   });

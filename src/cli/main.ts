@@ -65,7 +65,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--samples <K>', 'importance samples per row for log p̂(x) (default: eval.samples of the config)', positiveInt('--samples'))
     .option('--elbo-samples <S>', 'samples per row for the ELBO (default: eval.elboSamples)', positiveInt('--elbo-samples'))
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
-    .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else all)', positiveInt('--rows'))
+    .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
     .option('--seed <n>', 'seed of the importance samples', positiveInt('--seed'))
     .option('--json', 'print the report as JSON')
     .addOption(pluginOption())
@@ -119,7 +119,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
       .helpOption(false)
       .argument('[options...]', 'passed to the script (e.g. --quick, --config combos.json); `--help` shows the script\'s own options');
     if (name === 'tightness') c.addHelpText('after', '\n  vaekit bench tightness --quick [--config combos.json] [--plugin ./my-plugin.ts]');
-    c.action((_opts, cmd: Command) => run(benchCommand(name, cmd.args, io)));
+    c.action((_rest: string[], _opts: unknown, cmd: Command) => run(benchCommand(name, cmd.args, io)));
   }
   return root;
 }

@@ -34,6 +34,9 @@ function writePng(path: string, png: Buffer): void {
   writeFileAtomic(path, png);
 }
 
+/** Rows `vaekit eval` uses when neither --rows nor data.testLimit says (log p̂ with K = 1000 on 10,000 rows takes long on wasm). */
+export const DEFAULT_EVAL_ROWS = 1000;
+
 export interface EvalArgs extends ModelArgs {
   samples?: number;
   elboSamples?: number;
@@ -50,7 +53,11 @@ export interface EvalArgs extends ModelArgs {
 export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
   const { vae, config } = await openModel(args, io);
   try {
-    const data = resolveEvalData(config, args.data, args.rows ?? config.data.testLimit);
+    const rows = args.rows ?? config.data.testLimit ?? DEFAULT_EVAL_ROWS;
+    const data = resolveEvalData(config, args.data, rows);
+    if (args.rows === undefined && config.data.testLimit === undefined && data.rows === DEFAULT_EVAL_ROWS && !args.quiet) {
+      io.err(`vaekit: evaluating the first ${DEFAULT_EVAL_ROWS} rows (pass --rows N for more, e.g. --rows 10000 for the whole MNIST test set)\n`);
+    }
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const llSamples = args.samples ?? config.eval.samples;
     const ks = [...new Set([...config.eval.iwaeSamples.filter((k) => k < llSamples), llSamples])];

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createVae, parseConfig } from '../../plugins/index.js';
 import { jsonErrorOffset, lineColumn, parseJsonText } from '../../src/cli/json-position.js';
 import { describeSchema, formatPlugins, listPlugins } from '../../src/cli/plugins-command.js';
+import { runCli } from '../../src/cli/main.js';
 import { NAN_PLUGIN, ROOT } from './helpers.js';
 
 describe('vaekit plugins', () => {
@@ -33,6 +34,15 @@ describe('vaekit plugins', () => {
     expect(describeSchema({ type: 'array', prefixItems: [{ type: 'integer' }, { type: 'number' }] })).toBe('[integer, number]');
     expect(describeSchema({ anyOf: [{ const: 0 }, { const: 1 }] })).toBe('0 | 1');
     expect(describeSchema({ type: 'number', minimum: 0 })).toBe('non-negative number');
+  });
+});
+
+describe('vaekit bench', () => {
+  it('runs the bench script in a child process with the options passed through', async () => {
+    let err = '';
+    const code = await runCli(['bench', 'tightness', '--help'], { out: () => {}, err: (t) => void (err += t) });
+    expect(err).toContain('running bench/tightness.ts --help');
+    expect(code).toBe(0);
   });
 });
 
