@@ -26,11 +26,13 @@ export class ConditionalNet implements Parametrised {
     readonly activation: Activation,
     readonly outDim: number,
     random: Random,
+    /** Multiplies the initial weights on v (1: Glorot over the whole first layer's fan-in). */
+    inputScale = 1,
   ) {
     const first = hidden.length ? hidden[0]! : outDim;
     this.contextLayer = new Dense(contextDim, first, random);
     // Glorot over the whole first layer's fan-in (context and input together).
-    const limit = Math.sqrt(6 / (contextDim + inputDim + first));
+    const limit = inputScale * Math.sqrt(6 / (contextDim + inputDim + first));
     const w = new Float32Array(inputDim * first);
     for (let i = 0; i < w.length; i++) w[i] = (2 * random.uniform() - 1) * limit;
     this.inputKernel = tf.variable(tf.tensor2d(w, [inputDim, first]), true);

@@ -10,6 +10,11 @@ export interface HierarchicalEncoderOptions {
   auxDim: number;
   /** Hidden sizes of the nets of q(z|u,x) and r(u|z,x) (their first layer also sees h). */
   auxHidden: number[];
+  /**
+   * Scale of the initial weights from u into the q(z|u,x) net (× Glorot). Above 1, q(z|x) starts
+   * as a visibly non-Gaussian mixture; training on the reverse KL rarely leaves a near-Gaussian start.
+   */
+  auxInitScale: number;
 }
 
 /** The three densities of one (u, z) pair, each `[K, B]`, nats. */
@@ -78,7 +83,7 @@ export class HierarchicalEncoder implements Encoder {
     const h = this.trunk.outputDim;
     this.auxMean = new Dense(h, options.auxDim, random);
     this.auxLogStd = new Dense(h, options.auxDim, random);
-    this.zNet = new ConditionalNet(h, options.auxDim, options.auxHidden, options.activation, 2 * latentDim, random);
+    this.zNet = new ConditionalNet(h, options.auxDim, options.auxHidden, options.activation, 2 * latentDim, random, options.auxInitScale);
     this.reverseNet = new ConditionalNet(h, latentDim, options.auxHidden, options.activation, 2 * options.auxDim, random);
   }
 
