@@ -2,7 +2,7 @@
 // The `vaekit` command. Works from a fresh clone (TypeScript sources run through tsx, a
 // dependency) and from a build (dist/, preferred when it is at least as new as the sources).
 // All errors end here as one line and an exit code: 0 ok, 1 failure, 2 usage.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,10 +19,20 @@ function fail(e) {
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 
-const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
+/** The newest modification time of the .ts files under `dir` (-1 when there are none). */
+function newestSource(dir) {
+  let newest = -1;
+  if (!existsSync(dir)) return newest;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
 const built = join(root, 'dist', 'src', 'cli', 'main.js');
-const source = join(root, 'src', 'cli', 'main.ts');
-const useDist = existsSync(built) && (!existsSync(source) || (mtime(built) >= mtime(source) && mtime(built) >= mtime(join(root, 'plugins', 'index.ts'))));
+// dist/ when built and no source is newer than the build (a clone without a build runs the sources).
+const useDist = existsSync(built) && statSync(built).mtimeMs >= Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'plugins')));
 
 try {
   // tsx also lets --plugin load TypeScript modules.
