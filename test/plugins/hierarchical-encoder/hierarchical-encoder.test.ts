@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createVae, tf } from '../../../plugins/index.js';
+import { createVae, diagonalNormalLogProb, tf } from '../../../plugins/index.js';
 import type { Vae } from '../../../plugins/index.js';
 import { HierarchicalEncoder } from '../../../plugins/hierarchical-encoder/hierarchical-encoder.js';
 import { expectNoLeak } from '../../support/memory.js';
@@ -136,6 +136,38 @@ describe('hierarchical (auxiliary-variable) encoder', () => {
     expect(after.excess.mean + 3 * after.excess.se).toBeGreaterThan(0);
     expect(Math.abs(after.residual.mean)).toBeLessThan(3.5 * after.residual.se + 1e-3);
     tf.dispose([x, lambda]);
+    vae.dispose();
+  });
+
+  it('with a flow on z given u, reports log q(z|u,x) = log q₀(z₀|u,x) − Σ log|det|, checked by inverting the flow', () => {
+    const vae = smallVae(4, { flow: [{ type: 'realnvp', count: 2, hidden: [8] }] });
+    const enc = vae.encoder as HierarchicalEncoder;
+    expect(enc.flow.length).toBe(2);
+    const x = tf.tensor2d(X);
+    const lambda = enc.params(x);
+    expect(lambda.shape).toEqual([1, 2 * 1 + 8 + 8 + 8]); // μ_u, log σ_u, c_z, c_r, h
+    const s = enc.sampleWithAuxiliary(lambda, 40);
+    const expected = tf.tidy(() => {
+      const [, , cz, , h] = tf.split(lambda, enc.paramSizes, 1) as tf.Tensor2D[];
+      let z = s.z;
+      let logDetInverse: tf.Tensor = tf.zeros([40, 1]);
+      for (const step of [...enc.flow].reverse()) {
+        const r = step.inverse(z, h);
+        z = r.z;
+        logDetInverse = tf.add(logDetInverse, r.logDet);
+      }
+      const [mean, logStd] = tf.split(enc.zNet.apply(cz!, s.u), 2, 2);
+      return tf.add(diagonalNormalLogProb(z, mean!, logStd!), logDetInverse);
+    });
+    const diff = values(tf.max(tf.abs(tf.sub(expected, s.logQzGivenU))));
+    expect(diff[0]).toBeLessThan(1e-3);
+    expect(() => enc.densities(lambda, s.u, s.z)).toThrow(/not available with a flow/);
+    const planar = smallVae(4, { flow: [{ type: 'planar', count: 3 }] });
+    const r = planar.elbo(x, { samples: 5 });
+    expect(values(r.elbo).every(Number.isFinite)).toBe(true);
+    expect(Object.keys(planar.getWeights()).some((n) => n.startsWith('encoder/flow/2/'))).toBe(true);
+    tf.dispose([x, lambda, s.z, s.u, s.logQ, s.logQu, s.logQzGivenU, s.logR, expected, r.kl, r.reconstruction]);
+    planar.dispose();
     vae.dispose();
   });
 
