@@ -86,4 +86,22 @@ export {
 
 export * from './eval/index.js';
 
+export { renderChart, chartSvg, svgToPng, niceTicks, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
+export { renderImageGrid, renderPairGrid, imageShapeOf, readPng, type ImageGridOptions, type PairGridOptions } from './plot/image-grid.js';
+export {
+  saveVae,
+  loadVae,
+  loadSavedModel,
+  SavedModelError,
+  writeFileAtomic,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelManifest,
+  type LoadedModel,
+  type SaveOptions,
+  type LoadOptions,
+} from './train/saved-model.js';
+export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
+export { runCli } from './cli/main.js';
+
 export { z } from 'zod';
