@@ -1,4 +1,5 @@
 import { tf } from '../core/tf.js';
+import { installWasmKernels } from './wasm-kernels.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -19,7 +20,10 @@ async function tryTensorflow(): Promise<boolean> {
 async function tryWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    return await tf.setBackend('wasm');
+    if (!(await tf.setBackend('wasm'))) return false;
+    // Backend-specific speed fixes (see src/nn/mat-mul.ts and ./wasm-kernels.ts).
+    installWasmKernels();
+    return true;
   } catch {
     return false;
   }

@@ -1,0 +1,583 @@
+/**
+ * Speed benchmark (issue 7): training steps of every plugin combination, the same step written
+ * by hand in plain tfjs, the step with the transposed-matMul fix off, importance-sampled
+ * evaluation throughput, and a profile of where a step's time goes. Writes
+ * `<out>/speed.md` and `<out>/speed.json` and prints PASS/FAIL lines for the issue's targets.
+ *
+ *   npx tsx bench/speed.ts                 # every installed fast backend (tensorflow, wasm)
+ *   npx tsx bench/speed.ts --backend cpu   # the plain-JS backend (slow: opt-in, small budget)
+ *   npx tsx bench/speed.ts --quick --batch 100 --filter 'gaussian|planar'
+ *
+ * Flags: --quick (tiny budget, for tests), --backend auto|all|tensorflow|wasm|cpu[,…],
+ * --batch 100,1000, --filter <regex on "encoder/likelihood">, --max-time <s per benchmark>,
+ * --samples <K for IS, default 1000>, --out <dir> (default bench/results), --no-progress.
+ *
+ * Timings are wall-clock means from benchmark.js (deferred benchmarks: a step may await the
+ * backend), with the relative margin of error at 95 %. Ratios compare rows measured in the
+ * same run on the same backend and batch size.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Benchmark from 'benchmark';
+import {
+  ConfigError,
+  PluginRegistry,
+  Random,
+  createContainer,
+  createVae,
+  setFastMatMul,
+  tf,
+  type ModelConfigInput,
+} from '../plugins/index.js';
+import { selectBackend } from '../src/backend/select-backend.js';
+import { Adam } from '../src/nn/adam.js';
+import { trainingLoss, trainingStep } from '../src/train/trainer.js';
+import { createProgress } from '../src/eval/progress.js';
+import { estimateLogLikelihood } from '../src/eval/log-likelihood.js';
+
+export interface SpeedOptions {
+  quick?: boolean;
+  /** `auto` (tensorflow if installed, then wasm), `all` (adds cpu) or a list. */
+  backends?: string[];
+  batches?: number[];
+  filter?: RegExp;
+  /** Seconds per benchmark (benchmark.js `maxTime`). */
+  maxTime?: number;
+  /** K of the IS throughput measure. */
+  isSamples?: number;
+  out?: string;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export type Variant = 'vaekit' | 'vaekit, fix off' | 'hand-written tfjs';
+
+export interface StepRow {
+  backend: string;
+  batch: number;
+  encoder: string;
+  likelihood: string;
+  variant: Variant;
+  /** The model as built (encoder/prior/likelihood specs). */
+  spec?: string;
+  msPerStep: number;
+  /** Relative margin of error of the mean, % (95 %). */
+  rme: number;
+  stepsPerSecond: number;
+  samples: number;
+  /** hand-written ms / this ms (> 1: faster than the hand-written step). */
+  speedupOverHand?: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+export interface EvalRow {
+  backend: string;
+  encoder: string;
+  likelihood: string;
+  samples: number;
+  rows: number;
+  msPerEstimate: number;
+  estimatesPerSecond: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+export interface ProfileRow {
+  backend: string;
+  batch: number;
+  /** ms per step in each phase (CPU time of this process, median of repeats). */
+  forward: number;
+  backward: number;
+  adam: number;
+  sync: number;
+  total: number;
+}
+
+export interface Check {
+  ok: boolean;
+  text: string;
+}
+
+export interface SpeedResult {
+  date: string;
+  node: string;
+  quick: boolean;
+  backends: string[];
+  skipped: string[];
+  steps: StepRow[];
+  evaluation: EvalRow[];
+  profile: ProfileRow[];
+  checks: Check[];
+}
+
+const LATENT = 50;
+const DIM = 784;
+const HIDDEN = [200, 200];
+
+/** The hand-written diag-Gaussian/Bernoulli VAE a tfjs user would write: variables, matMul, Adam. */
+class HandWrittenVae {
+  private readonly layers: { w: tf.Variable; b: tf.Variable }[];
+  readonly optimizer = tf.train.adam(1e-3);
+
+  constructor(seed: number) {
+    const random = new Random(seed);
+    const dense = (i: number, o: number) => {
+      const lim = Math.sqrt(6 / (i + o));
+      const w = new Float32Array(i * o).map(() => (2 * random.uniform() - 1) * lim);
+      return { w: tf.variable(tf.tensor2d(w, [i, o])), b: tf.variable(tf.zeros([o])) };
+    };
+    // encoder 784-200-200 → (μ, log σ) 50 each; decoder 50-200-200-784.
+    this.layers = [dense(DIM, 200), dense(200, 200), dense(200, LATENT), dense(200, LATENT), dense(LATENT, 200), dense(200, 200), dense(200, DIM)];
+  }
+
+  private apply(i: number, x: tf.Tensor): tf.Tensor {
+    const l = this.layers[i]!;
+    return tf.add(tf.matMul(x as tf.Tensor2D, l.w as tf.Tensor2D), l.b);
+  }
+
+  /** −ELBO: reparameterised z, Bernoulli log-likelihood from logits, closed-form KL. */
+  loss(x: tf.Tensor2D): tf.Scalar {
+    const h = tf.tanh(this.apply(1, tf.tanh(this.apply(0, x))));
+    const mu = this.apply(2, h);
+    const logStd = this.apply(3, h);
+    const z = tf.add(mu, tf.mul(tf.exp(logStd), tf.randomNormal(mu.shape)));
+    const logits = this.apply(6, tf.tanh(this.apply(5, tf.tanh(this.apply(4, z)))));
+    const rec = tf.neg(tf.sum(tf.losses.sigmoidCrossEntropy(x, logits, undefined, 0, tf.Reduction.NONE), 1));
+    const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(tf.mul(2, logStd))), tf.add(1, tf.mul(2, logStd))), 1));
+    return tf.neg(tf.mean(tf.sub(rec, kl))) as tf.Scalar;
+  }
+
+  dispose(): void {
+    for (const l of this.layers) tf.dispose([l.w, l.b]);
+    this.optimizer.dispose();
+  }
+}
+
+/** Option sets tried, in order, for an encoder (the first that builds is used). */
+function encoderCandidates(name: string): Record<string, unknown>[] {
+  const base = { type: name, hidden: HIDDEN, activation: 'tanh' };
+  return [
+    { ...base, steps: 10 }, // planar: 10 steps
+    { ...base, steps: [{ type: 'planar', count: 10 }] }, // flow: 10 planar steps
+    base,
+    { ...base, sizes: [25, 25] }, // two-level / ladder: z₁, z₂ summing to 50
+    { type: name },
+  ];
+}
+
+function priorCandidates(registry: PluginRegistry): Record<string, unknown>[] {
+  const names = registry.names('prior');
+  const ordered = [...names.filter((n) => n === 'standard-normal'), ...names.filter((n) => n !== 'standard-normal')];
+  return ordered.flatMap((n) => [{ type: n }, { type: n, sizes: [25, 25] }]);
+}
+
+type ModelConfig = ModelConfigInput;
+
+interface Combination {
+  encoder: string;
+  likelihood: string;
+  config: ModelConfig;
+}
+
+/** Every registered encoder × the Bernoulli and Gaussian likelihoods, with a config that builds. */
+function combinations(filter: RegExp | undefined, skipped: string[]): Combination[] {
+  const registry = createContainer().get(PluginRegistry);
+  const likelihoods = registry.names('likelihood').filter((n) => n === 'bernoulli' || n === 'gaussian');
+  const out: Combination[] = [];
+  for (const encoder of registry.names('encoder')) {
+    for (const likelihood of likelihoods) {
+      const key = `${encoder}/${likelihood}`;
+      if (filter && !filter.test(key)) continue;
+      let found: ModelConfig | null = null;
+      let lastError = '';
+      search: for (const enc of encoderCandidates(encoder)) {
+        for (const prior of priorCandidates(registry)) {
+          const config: ModelConfig = {
+            latentDim: LATENT,
+            dataDim: DIM,
+            encoder: enc as ModelConfig['encoder'],
+            prior: prior as ModelConfig['encoder'],
+            likelihood: { type: likelihood, hidden: HIDDEN, activation: 'tanh' },
+            seed: 1,
+          };
+          try {
+            createVae(config).dispose();
+            found = config;
+            break search;
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            lastError = e.message;
+          }
+        }
+      }
+      if (found) out.push({ encoder, likelihood, config: found });
+      else skipped.push(`${key}: no configuration builds (${lastError})`);
+    }
+  }
+  return out;
+}
+
+function binaryBatch(rows: number, seed: number): tf.Tensor2D {
+  const random = new Random(seed);
+  const x = new Float32Array(rows * DIM);
+  for (let i = 0; i < x.length; i++) x[i] = random.uniform() < 0.13 ? 1 : 0;
+  return tf.tensor2d(x, [rows, DIM]);
+}
+
+/**
+ * Runs one deferred benchmark; `step` may return a promise (awaited before the next call).
+ * Warm-up calls come first (first calls compile kernels and create optimiser slots); the live
+ * tensor count is taken after them and after the benchmark.
+ */
+async function measure(
+  name: string,
+  step: () => void | Promise<void>,
+  maxTime: number,
+  quick: boolean,
+  /** Releases what the step keeps between calls (pending losses) before tensors are counted. */
+  settle: () => Promise<void> = async () => {},
+): Promise<{ bench: Benchmark; before: number; after: number }> {
+  for (let i = 0; i < (quick ? 1 : 3); i++) await step();
+  await settle();
+  const before = tf.memory().numTensors;
+  const bench = new Benchmark(name, {
+    defer: true,
+    fn: (deferred: Benchmark.Deferred) => {
+      const r = step();
+      if (r) void r.then(() => deferred.resolve());
+      else deferred.resolve();
+    },
+    maxTime,
+    ...(quick ? { minSamples: 2, minTime: 0.001, initCount: 1, delay: 0 } : { minSamples: 5 }),
+  } as Benchmark.Options);
+  await new Promise<void>((done, fail) => {
+    bench.on('complete', () => done());
+    bench.on('error', () => fail((bench as unknown as { error: Error }).error));
+    bench.run({ async: true });
+  });
+  const error = (bench as unknown as { error?: Error }).error;
+  if (error) throw error;
+  await settle();
+  return { bench, before, after: tf.memory().numTensors };
+}
+
+function stepRow(
+  base: Omit<StepRow, 'msPerStep' | 'rme' | 'stepsPerSecond' | 'samples' | 'tensorsBefore' | 'tensorsAfter'>,
+  { bench, before, after }: { bench: Benchmark; before: number; after: number },
+): StepRow {
+  const ms = bench.stats.mean * 1000;
+  return { ...base, msPerStep: ms, rme: bench.stats.rme, stepsPerSecond: 1000 / ms, samples: bench.stats.sample.length, tensorsBefore: before, tensorsAfter: after };
+}
+
+/** CPU ms of `f` per call: median over `repeats` blocks of `n` calls (after one warm-up block). */
+function cpuMs(f: () => void, n: number, repeats: number): number {
+  const blocks: number[] = [];
+  for (let r = 0; r <= repeats; r++) {
+    const t = process.cpuUsage();
+    for (let i = 0; i < n; i++) f();
+    const c = process.cpuUsage(t);
+    if (r > 0) blocks.push((c.user + c.system) / 1000 / n);
+  }
+  blocks.sort((a, b) => a - b);
+  return blocks[Math.floor(blocks.length / 2)]!;
+}
+
+/** Forward, backward, Adam and read-back time of the diagonal-Gaussian/Bernoulli step. */
+function profileStep(backend: string, batch: number, quick: boolean): ProfileRow {
+  const vae = createVae({ latentDim: LATENT, dataDim: DIM, encoder: { type: 'gaussian', hidden: HIDDEN }, prior: { type: 'standard-normal' }, likelihood: { type: 'bernoulli', hidden: HIDDEN }, seed: 1 });
+  const x = binaryBatch(batch, 2);
+  const variables = vae.variables().map((v) => v.variable);
+  const adam = new Adam(variables, { learningRate: 1e-3 });
+  const objective = { type: 'elbo' as const, samples: 1 };
+  const n = quick ? 1 : Math.max(2, Math.round(2000 / batch));
+  const repeats = quick ? 1 : 5;
+  const forward = cpuMs(() => tf.dispose(trainingLoss(vae, x, objective, 1)), n, repeats);
+  const grads = cpuMs(() => {
+    const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, 1), variables);
+    tf.dispose([value, ...Object.values(grads)]);
+  }, n, repeats);
+  const step = cpuMs(() => tf.dispose(trainingStep(vae, x, { variables, adam, objective })), n, repeats);
+  const synced = cpuMs(() => {
+    const l = trainingStep(vae, x, { variables, adam, objective });
+    l.dataSync();
+    l.dispose();
+  }, n, repeats);
+  adam.dispose();
+  vae.dispose();
+  x.dispose();
+  return { backend, batch, forward, backward: grads - forward, adam: step - grads, sync: synced - step, total: synced };
+}
+
+const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+function markdown(r: SpeedResult): string {
+  const lines: string[] = [];
+  lines.push('# vaekit speed benchmark', '');
+  lines.push(`${r.date}, Node ${r.node}${r.quick ? ', **--quick budget (not for comparison)**' : ''}. Backends: ${r.backends.join(', ')}.`);
+  lines.push('784-200-200-50 tanh networks, Adam, ELBO with K = 1; one step = gradients + update on a batch already on the backend.');
+  lines.push('ms/step: benchmark.js mean ± relative margin of error (95 %); "× hand" = hand-written ms / this ms (same run, backend, batch).', '');
+  for (const backend of r.backends) {
+    for (const batch of [...new Set(r.steps.filter((s) => s.backend === backend).map((s) => s.batch))]) {
+      lines.push(`## ${backend}, batch ${batch}`, '');
+      lines.push('| encoder | likelihood | variant | ms/step | ± % | steps/s | × hand | runs | tensors before → after |');
+      lines.push('|---|---|---|---:|---:|---:|---:|---:|---|');
+      for (const s of r.steps.filter((q) => q.backend === backend && q.batch === batch)) {
+        lines.push(
+          `| ${s.encoder} | ${s.likelihood} | ${s.variant} | ${fmt(s.msPerStep, 2)} | ${fmt(s.rme)} | ${fmt(s.stepsPerSecond)} | ${s.speedupOverHand !== undefined ? fmt(s.speedupOverHand, 2) : ''} | ${s.samples} | ${s.tensorsBefore} → ${s.tensorsAfter} |`,
+        );
+      }
+      lines.push('');
+    }
+  }
+  if (r.evaluation.length) {
+    lines.push('## Importance-sampled log-likelihood throughput', '');
+    lines.push('| backend | encoder | likelihood | K | rows | ms per estimate | estimates/s | tensors before → after |');
+    lines.push('|---|---|---|---:|---:|---:|---:|---|');
+    for (const e of r.evaluation) {
+      lines.push(`| ${e.backend} | ${e.encoder} | ${e.likelihood} | ${e.samples} | ${e.rows} | ${fmt(e.msPerEstimate)} | ${fmt(e.estimatesPerSecond, 2)} | ${e.tensorsBefore} → ${e.tensorsAfter} |`);
+    }
+    lines.push('');
+  }
+  if (r.profile.length) {
+    lines.push('## Where a step goes (gaussian/bernoulli, CPU ms of this process, median)', '');
+    lines.push('| backend | batch | forward | backward | Adam update | loss read | total |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const p of r.profile) {
+      lines.push(`| ${p.backend} | ${p.batch} | ${fmt(p.forward, 2)} | ${fmt(p.backward, 2)} | ${fmt(p.adam, 2)} | ${fmt(p.sync, 2)} | ${fmt(p.total, 2)} |`);
+    }
+    lines.push('');
+  }
+  lines.push('## Targets', '');
+  for (const c of r.checks) lines.push(`- ${c.ok ? 'PASS' : 'FAIL'} ${c.text}`);
+  if (r.skipped.length) {
+    lines.push('', '## Skipped', '');
+    for (const s of r.skipped) lines.push(`- ${s}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function checks(r: SpeedResult): Check[] {
+  const out: Check[] = [];
+  const find = (backend: string, batch: number, encoder: string, likelihood: string, variant: Variant) =>
+    r.steps.find((s) => s.backend === backend && s.batch === batch && s.encoder === encoder && s.likelihood === likelihood && s.variant === variant);
+  for (const backend of r.backends) {
+    for (const batch of [...new Set(r.steps.filter((s) => s.backend === backend).map((s) => s.batch))]) {
+      const where = `${backend}, batch ${batch}`;
+      const ours = find(backend, batch, 'gaussian', 'bernoulli', 'vaekit');
+      const hand = find(backend, batch, 'hand-written', 'bernoulli', 'hand-written tfjs');
+      if (ours && hand && backend === 'wasm' && batch === 100) {
+        const ratio = hand.msPerStep / ours.msPerStep;
+        out.push({ ok: ratio >= 2.5, text: `${where}: gaussian/bernoulli step ${fmt(ratio, 2)}× faster than the hand-written step (target ≥ 2.5×)` });
+      } else if (ours && hand) {
+        out.push({ ok: true, text: `${where}: gaussian/bernoulli step ${fmt(hand.msPerStep / ours.msPerStep, 2)}× the hand-written step's speed (informational; the 2.5× target is for wasm, batch 100)` });
+      }
+      for (const s of r.steps.filter((q) => q.backend === backend && q.batch === batch && q.variant === 'vaekit')) {
+        const off = find(backend, batch, s.encoder, s.likelihood, 'vaekit, fix off');
+        if (!off) continue;
+        // Slower only beyond the two margins of error (both are 95 % half-widths of the mean).
+        const noise = (s.msPerStep * s.rme + off.msPerStep * off.rme) / 100;
+        const slower = s.msPerStep - off.msPerStep > noise;
+        out.push({ ok: !slower, text: `${where}: ${s.encoder}/${s.likelihood} with the fix ${fmt(s.msPerStep, 2)} ms vs without ${fmt(off.msPerStep, 2)} ms (${fmt(off.msPerStep / s.msPerStep, 2)}×; not slower beyond ±${fmt(noise, 2)} ms)` });
+      }
+      for (const likelihood of ['bernoulli', 'gaussian']) {
+        const planar = find(backend, batch, 'planar', likelihood, 'vaekit');
+        const diag = find(backend, batch, 'gaussian', likelihood, 'vaekit');
+        if (planar && diag) {
+          const ratio = planar.msPerStep / diag.msPerStep;
+          out.push({ ok: ratio <= 1.5, text: `${where}: 10 planar steps cost ${fmt(ratio, 2)}× the diagonal-Gaussian step with the ${likelihood} decoder (target ≤ 1.5×)` });
+        }
+      }
+    }
+  }
+  const leaks = [...r.steps, ...r.evaluation].filter((s) => s.tensorsAfter !== s.tensorsBefore);
+  out.push({
+    ok: leaks.length === 0,
+    text: leaks.length === 0 ? `tensor counts flat in all ${r.steps.length + r.evaluation.length} measurements` : `tensor counts grew in: ${leaks.map((l) => `${l.backend}/${l.encoder}/${l.likelihood}`).join(', ')}`,
+  });
+  return out;
+}
+
+async function availableBackends(requested: string[], skipped: string[]): Promise<string[]> {
+  let wanted: string[];
+  if (requested.includes('all')) wanted = ['tensorflow', 'wasm', 'cpu'];
+  else if (requested.includes('auto')) wanted = ['tensorflow', 'wasm'];
+  else wanted = requested;
+  const out: string[] = [];
+  for (const b of wanted) {
+    try {
+      await selectBackend(b, { quiet: true });
+      out.push(b);
+    } catch (e) {
+      if (requested.includes('auto') || requested.includes('all')) skipped.push(`backend ${b}: not installed (${(e as Error).message})`);
+      else throw e;
+    }
+  }
+  if (requested.includes('auto')) skipped.push('backend cpu: opt-in (plain JS, ~5–10× slower than wasm): --backend cpu or --backend all');
+  return out;
+}
+
+export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedResult> {
+  // benchmark.js would otherwise recompile step functions from their source, losing closures.
+  (Benchmark.support as { decompilation: boolean }).decompilation = false;
+  const quick = options.quick ?? false;
+  const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const out = options.out ?? resolve('bench/results');
+  const skipped: string[] = [];
+  const initialBackend = tf.getBackend();
+  const backends = await availableBackends(options.backends ?? ['auto'], skipped);
+  const isSamples = options.isSamples ?? 1000;
+  const result: SpeedResult = { date: new Date().toISOString(), node: process.version, quick, backends, skipped, steps: [], evaluation: [], profile: [], checks: [] };
+
+  for (const backend of backends) {
+    await selectBackend(backend, { quiet: true });
+    const cpu = backend === 'cpu';
+    const batches = options.batches ?? (quick || cpu ? [100] : [100, 1000]);
+    const maxTime = options.maxTime ?? (quick ? 0.02 : cpu ? 1 : 3);
+    const combos = combinations(options.filter, backend === backends[0] ? skipped : []);
+    const total = batches.length * (1 + 2 * combos.length) + combos.length;
+    const bar = createProgress(`speed (${backend})`, total, options.progress === undefined ? {} : { enabled: options.progress });
+    log(`speed: ${backend}: ${combos.length} combinations × batches ${batches.join(', ')}, ${maxTime}s per benchmark`);
+    try {
+      for (const batch of batches) {
+        const x = binaryBatch(batch, batch);
+        // The baseline a user writes: tfjs's own matMul gradient, minimize(), read the loss every step.
+        const hand = new HandWrittenVae(1);
+        const handBench = await measure(
+          'hand-written',
+          async () => {
+            setFastMatMul(false);
+            const cost = hand.optimizer.minimize(() => hand.loss(x), true);
+            await cost!.data();
+            cost!.dispose();
+          },
+          maxTime,
+          quick,
+        );
+        setFastMatMul(null);
+        const handRow = stepRow({ backend, batch, encoder: 'hand-written', likelihood: 'bernoulli', variant: 'hand-written tfjs' }, handBench);
+        handRow.speedupOverHand = 1;
+        result.steps.push(handRow);
+        hand.dispose();
+        bar.tick();
+        log(`  ${backend} b${batch} hand-written: ${fmt(handRow.msPerStep, 2)} ms ±${fmt(handRow.rme)}%`);
+
+        for (const c of combos) {
+          const vae = createVae(c.config);
+          const variables = vae.variables().map((v) => v.variable);
+          const objective = { type: 'elbo' as const, samples: 1 };
+          for (const variant of ['vaekit', 'vaekit, fix off'] as const) {
+            const fix = variant === 'vaekit' ? null : false;
+            const adam = new Adam(variables, { learningRate: 1e-4 });
+            // The trainer's hot path: no read per step; the window's losses are read every 25 steps.
+            const pending: tf.Scalar[] = [];
+            const flush = async () => {
+              const all = tf.stack(pending);
+              await all.data();
+              tf.dispose([all, ...pending]);
+              pending.length = 0;
+            };
+            const bench = await measure(
+              `${c.encoder}/${c.likelihood} ${variant}`,
+              () => {
+                setFastMatMul(fix);
+                pending.push(trainingStep(vae, x, { variables, adam, objective }));
+                if (pending.length === 25) return flush();
+              },
+              maxTime,
+              quick,
+              async () => {
+                if (pending.length) await flush();
+              },
+            );
+            setFastMatMul(null);
+            const row = stepRow({ backend, batch, encoder: c.encoder, likelihood: c.likelihood, variant, spec: JSON.stringify({ encoder: (c.config as { encoder: unknown }).encoder, prior: (c.config as { prior: unknown }).prior }) }, bench);
+            row.speedupOverHand = handRow.msPerStep / row.msPerStep;
+            result.steps.push(row);
+            adam.dispose();
+            bar.tick();
+            log(`  ${backend} b${batch} ${c.encoder}/${c.likelihood} ${variant}: ${fmt(row.msPerStep, 2)} ms ±${fmt(row.rme)}% (${fmt(row.speedupOverHand, 2)}× hand)`);
+          }
+          vae.dispose();
+        }
+        x.dispose();
+      }
+
+      // IS throughput: log p̂(x) at K samples per row, streamed in chunks of 100 samples.
+      const rows = quick ? 2 : 10;
+      const x = binaryBatch(rows, 7);
+      for (const c of combos) {
+        const vae = createVae(c.config);
+        await estimateLogLikelihood(vae, x, { samples: Math.min(isSamples, 100), chunk: 100, batchSize: rows, progress: false, seed: 1 });
+        const before = tf.memory().numTensors;
+        const t = performance.now();
+        await estimateLogLikelihood(vae, x, { samples: isSamples, chunk: 100, batchSize: rows, progress: false, seed: 1 });
+        const ms = (performance.now() - t) / rows;
+        result.evaluation.push({ backend, encoder: c.encoder, likelihood: c.likelihood, samples: isSamples, rows, msPerEstimate: ms, estimatesPerSecond: 1000 / ms, tensorsBefore: before, tensorsAfter: tf.memory().numTensors });
+        vae.dispose();
+        bar.tick();
+      }
+      x.dispose();
+
+      for (const batch of batches) result.profile.push(profileStep(backend, batch, quick));
+    } finally {
+      bar.stop();
+      setFastMatMul(null);
+    }
+  }
+  if (initialBackend) await selectBackend(initialBackend, { quiet: true });
+
+  result.checks = checks(result);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'speed.json'), JSON.stringify(result, null, 2) + '\n');
+  const md = markdown(result);
+  writeFileSync(join(out, 'speed.md'), md);
+  log('');
+  log(md);
+  return result;
+}
+
+function parseArgs(argv: string[]): SpeedOptions {
+  const o: SpeedOptions = {};
+  const list = (v: string | undefined, flag: string) => {
+    if (!v) throw new Error(`${flag}: expected a value`);
+    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => argv[++i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--no-progress') o.progress = false;
+    else if (a === '--backend') o.backends = list(next(), a);
+    else if (a === '--batch') {
+      o.batches = list(next(), a).map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--batch: expected positive integers; got ${JSON.stringify(s)}`);
+        return n;
+      });
+    } else if (a === '--filter') o.filter = new RegExp(list(next(), a).join(','));
+    else if (a === '--max-time') {
+      const s = Number(next());
+      if (!(s > 0)) throw new Error(`--max-time: expected seconds > 0; got ${argv[i]}`);
+      o.maxTime = s;
+    } else if (a === '--samples') {
+      const k = Number(next());
+      if (!Number.isInteger(k) || k < 1) throw new Error(`--samples: expected a positive integer; got ${argv[i]}`);
+      o.isSamples = k;
+    } else if (a === '--out') o.out = resolve(list(next(), a).join(','));
+    else throw new Error(`unknown flag ${JSON.stringify(a)}; expected --quick, --backend, --batch, --filter, --max-time, --samples, --out, --no-progress`);
+  }
+  return o;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runSpeedBench(parseArgs(process.argv.slice(2)))
+    .then((r) => {
+      process.exitCode = r.checks.every((c) => c.ok) ? 0 : 1;
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`speed: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    });
+}

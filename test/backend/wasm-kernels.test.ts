@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { tf, setFastMatMul } from '../../plugins/index.js';
+import { installWasmKernels } from '../../src/backend/wasm-kernels.js';
+import '../../src/backend/register-gradients.js';
+import { gradientConfigs } from '../../src/backend/gradients/tfjs-gradients.generated.js';
+
+afterEach(() => setFastMatMul(null));
+
+describe('wasm speed kernels', () => {
+  it('are installed on the wasm backend', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    expect(installWasmKernels()).toBe(true);
+  });
+
+  it('clone without copying the buffer, and the clone outlives its source', () => {
+    const x = tf.tensor2d([1.5, -2, 3.25, 4], [2, 2]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(buffers); // one shared buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3.25, 4]);
+    y.dispose();
+  });
+
+  it('copy again when the speed fixes are off (tfjs behaviour)', () => {
+    setFastMatMul(false);
+    const x = tf.tensor1d([1, 2, 3, 4]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(buffers + 1);
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    tf.dispose([x, y]);
+  });
+
+  it('share a float32 → float32 cast but convert other dtypes', () => {
+    const x = tf.tensor1d([1.75, -2.5, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const same = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    const ints = tf.cast(x, 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    expect(Array.from(same.dataSync())).toEqual([1.75, -2.5, 3]);
+    tf.dispose([x, same, ints]);
+  });
+
+  it('keep a variable snapshot intact when the variable is reassigned', () => {
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const snap = tf.clone(v);
+    v.assign(tf.tensor1d([5, 6]));
+    expect(Array.from(snap.dataSync())).toEqual([1, 2]);
+    expect(Array.from(v.dataSync())).toEqual([5, 6]);
+    tf.dispose([v, snap]);
+  });
+
+  it('give bit-identical gradients to the copying kernels (they only change buffer ownership)', () => {
+    const x = tf.variable(tf.tensor2d([0.3, -1.2, 2.0, 0.7, -0.4, 1.1], [2, 3]));
+    const w = tf.tensor2d([0.5, -0.25, 1.5, 0.75, -1, 0.2], [3, 2]);
+    const f = () => tf.sum(tf.mul(tf.tanh(tf.matMul(x, w)), tf.slice(tf.cast(tf.square(x), 'float32'), [0, 0], [2, 2]))) as tf.Scalar;
+    // Compare with the matMul fix off in both runs, toggling only the kernels through a spy.
+    const run = () => {
+      const { value, grads } = tf.variableGrads(f, [x]);
+      const g = Array.from(grads[x.name]!.dataSync());
+      tf.dispose([value, ...Object.values(grads)]);
+      return g;
+    };
+    const shared = run();
+    setFastMatMul(false);
+    const copied = run();
+    setFastMatMul(null);
+    // 2×3·3×2 products: the matMul gradient forms agree exactly at this size.
+    expect(shared).toEqual(copied);
+    tf.dispose([x, w]);
+  });
+
+  it("register tfjs-core's gradients so tf.grad works without the tfjs union package", () => {
+    expect(gradientConfigs.length).toBeGreaterThan(80);
+    const missing = (gradientConfigs as tf.GradConfig[]).filter((c) => tf.getGradient(c.kernelName) == null).map((c) => c.kernelName);
+    expect(missing).toEqual([]);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)));
+    const d = g(tf.tensor1d([0, 1])).dataSync();
+    expect(d[0]).toBeCloseTo(1, 6);
+    expect(d[1]).toBeCloseTo(1 - Math.tanh(1) ** 2, 6);
+  });
+});
