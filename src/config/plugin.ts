@@ -21,6 +21,10 @@ export interface BuildContext {
   dataDim: number;
   /** The model's seeded random source (weight initialisation, sampling). */
   random: Random;
+  /** For flow-step factories: width C of the per-row context h(x) the step's parameters come from (0: global parameters). */
+  contextDim?: number;
+  /** For flow-step factories: the step's index among the encoder's steps of its type (RealNVP alternates halves with it). */
+  stepIndex?: number;
   /**
    * Builds another registered plugin by spec (a flow encoder builds its steps this way), so
    * plugins never import each other. `field` names the spec's place in the config.
