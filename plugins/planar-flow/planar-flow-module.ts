@@ -9,14 +9,13 @@ import { PlanarFlowStep } from './planar-flow-step.js';
  * `latentDim` is the D the step maps, `contextDim` the width C of the per-row context h(x)
  * (0: global parameters), `stepIndex` the step's position among the encoder's steps of the same type.
  */
-type FlowStepBuildContext = BuildContext & { contextDim?: number; stepIndex?: number };
 
 export const planarFlowStepFactory = definePlugin({
   role: 'flow-step',
   name: 'planar',
   description: 'Planar flow step y = z + û·tanh(wᵀz + b), wᵀû > −1 (Rezende & Mohamed 2015); amortised on h(x)',
   options: z.object({}).strict(),
-  create: (_o, ctx: FlowStepBuildContext) => new PlanarFlowStep(ctx.latentDim, ctx.contextDim ?? 0, ctx.random),
+  create: (_o, ctx: BuildContext) => new PlanarFlowStep(ctx.latentDim, ctx.contextDim ?? 0, ctx.random),
 });
 
 export default new ContainerModule(({ bind }) => {

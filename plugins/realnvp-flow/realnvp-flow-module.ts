@@ -5,7 +5,6 @@ import type { BuildContext } from '../../src/index.js';
 import { RealNvpCouplingStep } from './realnvp-coupling-step.js';
 
 /** See plugins/planar-flow: `contextDim` (0 = global) and `stepIndex` come from the flow encoder. */
-type FlowStepBuildContext = BuildContext & { contextDim?: number; stepIndex?: number };
 
 export const realNvpCouplingOptions = z
   .object({
@@ -24,7 +23,7 @@ export const realNvpFlowStepFactory = definePlugin({
   name: 'realnvp',
   description: 'RealNVP conditional affine coupling (Dinh et al. 2017), bounded log-scale, exact inverse; alternating halves',
   options: realNvpCouplingOptions,
-  create: (o, ctx: FlowStepBuildContext) => {
+  create: (o, ctx: BuildContext) => {
     if (ctx.latentDim < 2) {
       throw new ConfigError(ctx.field, ctx.latentDim, 'latentDim ≥ 2 for a realnvp coupling (it splits z in two halves)');
     }
