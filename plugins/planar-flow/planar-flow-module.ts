@@ -4,12 +4,6 @@ import { PluginFactory, definePlugin } from '../../src/index.js';
 import type { BuildContext } from '../../src/index.js';
 import { PlanarFlowStep } from './planar-flow-step.js';
 
-/**
- * What a flow encoder passes to a `flow-step` factory besides the usual BuildContext:
- * `latentDim` is the D the step maps, `contextDim` the width C of the per-row context h(x)
- * (0: global parameters), `stepIndex` the step's position among the encoder's steps of the same type.
- */
-
 export const planarFlowStepFactory = definePlugin({
   role: 'flow-step',
   name: 'planar',
