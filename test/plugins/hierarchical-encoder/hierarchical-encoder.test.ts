@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createVae, diagonalNormalLogProb, tf } from '../../../plugins/index.js';
+import { createVae, diagonalNormalLogProb, parseConfig, tf } from '../../../plugins/index.js';
 import type { Vae } from '../../../plugins/index.js';
 import { HierarchicalEncoder } from '../../../plugins/hierarchical-encoder/hierarchical-encoder.js';
 import { expectNoLeak } from '../../support/memory.js';
@@ -78,6 +79,13 @@ describe('hierarchical (auxiliary-variable) encoder', () => {
     expect(r.klExact).toBe(false);
     expect(() => enc.sampleFromParams(tf.zeros([4, 5]) as tf.Tensor2D, 1)).toThrow(/expected λ of shape \[B, 30\].*got \[4, 5\]/);
     tf.dispose([x, lambda, s.z, s.logQ, r.elbo, r.kl, r.reconstruction]);
+    vae.dispose();
+  });
+
+  it('builds the example config configs/hierarchical.json with auxDim 50 and the Monte Carlo KL', () => {
+    const vae = createVae(parseConfig(JSON.parse(readFileSync(new URL('../../../configs/hierarchical.json', import.meta.url), 'utf8'))));
+    const enc = vae.encoder as HierarchicalEncoder;
+    expect([enc.name, enc.auxDim, enc.latentDim, enc.paramDim]).toEqual(['hierarchical', 50, 50, 2 * 50 + 200 + 200]);
     vae.dispose();
   });
 

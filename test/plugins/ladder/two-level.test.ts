@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, LOG_2PI, createVae, loadMnist, tf } from '../../../plugins/index.js';
+import { ConfigError, LOG_2PI, createVae, loadMnist, parseConfig, tf } from '../../../plugins/index.js';
 import type { PluginSpec, Vae, VaeConfigInput } from '../../../plugins/index.js';
 import { TwoLevelEncoder } from '../../../plugins/ladder-encoder/two-level-encoder.js';
 import { TwoLevelPrior } from '../../../plugins/ladder-prior/two-level-prior.js';
@@ -83,6 +83,18 @@ describe('two-level latent hierarchy (encoder q(z₁|x)q(z₂|z₁), prior p(z�
     }
     tf.dispose([x, s.z]);
     vae.dispose();
+  });
+
+  it('builds the example config configs/ladder.json (Burda et al. sizes 100 + 50, both names accepted)', () => {
+    const config = parseConfig(JSON.parse(readFileSync(new URL('../../../configs/ladder.json', import.meta.url), 'utf8')));
+    const vae = createVae(config);
+    expect(vae.encoder.latentSizes).toEqual([100, 50]);
+    expect(vae.prior.latentSizes).toEqual([100, 50]);
+    expect(vae.prior.kind).toBe('two-level-gaussian');
+    vae.dispose();
+    const alias = createVae({ ...config, model: { ...config.model, encoder: { type: 'ladder' }, prior: { type: 'ladder' } } });
+    expect([alias.encoder.name, alias.prior.name]).toEqual(['ladder', 'ladder']);
+    alias.dispose();
   });
 
   it('fails at createVae, naming both plugins, when the encoder and prior declare different layers', () => {
