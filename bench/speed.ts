@@ -126,7 +126,7 @@ class HandWrittenVae {
     const dense = (i: number, o: number) => {
       const lim = Math.sqrt(6 / (i + o));
       const w = new Float32Array(i * o).map(() => (2 * random.uniform() - 1) * lim);
-      return { w: tf.variable(tf.tensor2d(w, [i, o])), b: tf.variable(tf.zeros([o])) };
+      return tf.tidy(() => ({ w: tf.variable(tf.tensor2d(w, [i, o])), b: tf.variable(tf.zeros([o])) }));
     };
     // encoder 784-200-200 → (μ, log σ) 50 each; decoder 50-200-200-784.
     this.layers = [dense(DIM, 200), dense(200, 200), dense(200, LATENT), dense(200, LATENT), dense(LATENT, 200), dense(200, 200), dense(200, DIM)];
@@ -167,10 +167,19 @@ function encoderCandidates(name: string): Record<string, unknown>[] {
   ];
 }
 
-function priorCandidates(registry: PluginRegistry): Record<string, unknown>[] {
+/**
+ * Priors tried for an encoder spec, most likely first: a prior of the encoder's own name with its
+ * layer sizes (ladder/two-level pairs), then the standard normal, then every other prior. (A
+ * failed `createVae` may leave the already-built encoder's variables behind, so the likely
+ * match goes first.)
+ */
+function priorCandidates(registry: PluginRegistry, encoder: Record<string, unknown>): Record<string, unknown>[] {
   const names = registry.names('prior');
-  const ordered = [...names.filter((n) => n === 'standard-normal'), ...names.filter((n) => n !== 'standard-normal')];
-  return ordered.flatMap((n) => [{ type: n }, { type: n, sizes: [25, 25] }]);
+  const out: Record<string, unknown>[] = [];
+  if (names.includes(encoder.type as string) && encoder.sizes) out.push({ type: encoder.type, sizes: encoder.sizes });
+  if (names.includes('standard-normal')) out.push({ type: 'standard-normal' });
+  for (const n of names) out.push({ type: n }, { type: n, sizes: [25, 25] });
+  return out;
 }
 
 type ModelConfig = ModelConfigInput;
@@ -193,7 +202,7 @@ function combinations(filter: RegExp | undefined, skipped: string[]): Combinatio
       let found: ModelConfig | null = null;
       let lastError = '';
       search: for (const enc of encoderCandidates(encoder)) {
-        for (const prior of priorCandidates(registry)) {
+        for (const prior of priorCandidates(registry, enc)) {
           const config: ModelConfig = {
             latentDim: LATENT,
             dataDim: DIM,
@@ -538,7 +547,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   return result;
 }
 
-function parseArgs(argv: string[]): SpeedOptions {
+export function parseArgs(argv: string[]): SpeedOptions {
   const o: SpeedOptions = {};
   const list = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`${flag}: expected a value`);

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PluginRegistry, createContainer, createVae, tf } from '../../plugins/index.js';
+import { parseArgs, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+
+const out = mkdtempSync(join(tmpdir(), 'vaekit-speed-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('speed benchmark', () => {
+  it('runs every encoder × decoder on a tiny budget and writes its Markdown and JSON tables', async () => {
+    const lines: string[] = [];
+    const before = tf.memory().numTensors;
+    const r = await runSpeedBench({ quick: true, backends: ['wasm'], batches: [100], out, progress: false, log: (l) => lines.push(l) });
+    expect(tf.getBackend()).toBe('wasm');
+
+    const registry = createContainer().get(PluginRegistry);
+    const encoders = registry.names('encoder');
+    const built = new Set(r.steps.filter((s) => s.variant === 'vaekit').map((s) => s.encoder));
+    // Every registered encoder is either measured or listed as skipped with its reason.
+    for (const e of encoders) expect(built.has(e) || r.skipped.some((s) => s.startsWith(`${e}/`))).toBe(true);
+    expect(built.has('gaussian') && built.has('planar')).toBe(true);
+
+    const hand = r.steps.filter((s) => s.variant === 'hand-written tfjs');
+    expect(hand).toHaveLength(1);
+    for (const s of r.steps) {
+      expect(s.msPerStep).toBeGreaterThan(0);
+      expect(Number.isFinite(s.msPerStep)).toBe(true);
+      expect(s.speedupOverHand).toBeCloseTo(hand[0]!.msPerStep / s.msPerStep, 10);
+      expect(s.tensorsAfter).toBe(s.tensorsBefore);
+    }
+    // Each measured combination has its fix-off twin and an IS-throughput row at K = 1000.
+    const measured = r.steps.filter((s) => s.variant === 'vaekit');
+    expect(measured.length).toBeGreaterThanOrEqual(2 * (encoders.length - 2));
+    for (const s of measured) {
+      expect(r.steps.some((o) => o.variant === 'vaekit, fix off' && o.encoder === s.encoder && o.likelihood === s.likelihood)).toBe(true);
+      const e = r.evaluation.find((q) => q.encoder === s.encoder && q.likelihood === s.likelihood)!;
+      expect(e.samples).toBe(1000);
+      expect(e.estimatesPerSecond).toBeGreaterThan(0);
+    }
+    expect(r.profile[0]!.forward).toBeGreaterThan(0);
+
+    // Targets are printed as PASS/FAIL lines (timings are not asserted); the leak check passes.
+    expect(r.checks.some((c) => /2\.5×/.test(c.text))).toBe(true);
+    expect(r.checks.some((c) => /planar steps cost/.test(c.text))).toBe(true);
+    expect(r.checks.find((c) => c.text.startsWith('tensor counts'))!.ok).toBe(true);
+
+    const md = readFileSync(join(out, 'speed.md'), 'utf8');
+    expect(md).toContain('## wasm, batch 100');
+    expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | × hand |');
+    expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step/m);
+    const json = JSON.parse(readFileSync(join(out, 'speed.json'), 'utf8')) as SpeedResult;
+    expect(json.steps).toHaveLength(r.steps.length);
+    expect(json.quick).toBe(true);
+    expect(lines.join('\n')).toContain('## Targets');
+    expect(existsSync(join(out, 'speed.json'))).toBe(true);
+    // Nothing is left behind but what building and disposing the models themselves leaves (the
+    // bench builds each combination 3 times: search, steps, IS); measured here per combination.
+    const leftBehind = tf.memory().numTensors - before;
+    let buildLeak = 0;
+    for (const s of measured) {
+      const spec = JSON.parse(s.spec!) as { encoder: { type: string }; prior: { type: string } };
+      const config = { latentDim: 50, dataDim: 784, encoder: spec.encoder, prior: spec.prior, likelihood: { type: s.likelihood, hidden: [200, 200], activation: 'tanh' as const } };
+      const n0 = tf.memory().numTensors;
+      createVae(config).dispose();
+      buildLeak += 3 * (tf.memory().numTensors - n0);
+    }
+    expect(leftBehind).toBe(buildLeak);
+  });
+
+  it('parses its flags and rejects unknown or malformed ones', () => {
+    const o = parseArgs(['--quick', '--backend', 'wasm,cpu', '--batch', '100,1000', '--filter', 'planar', '--max-time', '2', '--samples', '500']);
+    expect(o).toMatchObject({ quick: true, backends: ['wasm', 'cpu'], batches: [100, 1000], maxTime: 2, isSamples: 500 });
+    expect(o.filter!.test('planar/bernoulli')).toBe(true);
+    expect(() => parseArgs(['--bogus'])).toThrow(/unknown flag "--bogus"/);
+    expect(() => parseArgs(['--batch', '0'])).toThrow('--batch: expected positive integers; got "0"');
+  });
+});
