@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createVae, diagonalNormalLogProb, parseConfig, tf } from '../../../plugins/index.js';
 import type { Vae } from '../../../plugins/index.js';
 import { HierarchicalEncoder } from '../../../plugins/hierarchical-encoder/hierarchical-encoder.js';
 import { expectNoLeak } from '../../support/memory.js';
+import { loadVae, saveVae } from '../../../src/train/saved-model.js';
 import { linearGaussianBounds } from './linear-gaussian-bounds.js';
 
 function smallVae(seed = 3, encoder: Record<string, unknown> = {}): Vae {
@@ -177,6 +180,30 @@ describe('hierarchical (auxiliary-variable) encoder', () => {
     tf.dispose([x, lambda, s.z, s.u, s.logQ, s.logQu, s.logQzGivenU, s.logR, expected, r.kl, r.reconstruction]);
     planar.dispose();
     vae.dispose();
+  });
+
+  it('survives saveVae/loadVae (with a planar flow on z) with the same IWAE bound', async () => {
+    const vae = smallVae(6, { flow: [{ type: 'planar', count: 2 }] });
+    const x = tf.tensor2d([X[0]!, [1, 0, -1]]);
+    const dir = mkdtempSync(join(tmpdir(), 'vaekit-hierarchical-'));
+    try {
+      await saveVae(vae, dir);
+      const loaded = await loadVae(dir);
+      expect((loaded.encoder as HierarchicalEncoder).flow.length).toBe(2);
+      vae.random.reseed(5);
+      loaded.random.reseed(5);
+      const before = values(vae.iwae(x, { samples: 20 }));
+      const after = values(loaded.iwae(x, { samples: 20 }));
+      before.forEach((v, i) => {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(after[i]).toBeCloseTo(v, 4);
+      });
+      loaded.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      x.dispose();
+      vae.dispose();
+    }
   });
 
   it('keeps the tensor count flat across elbo, iwae and gradient steps', async () => {
