@@ -242,7 +242,11 @@ export function formatTable(t: TableRecord, info: RunInfo): string {
   const s = info.settings;
   const many = info.seeds.length > 1;
   const lines: string[] = [];
-  const title = t.kind === 'co-trained' ? 'Co-trained: each encoder trained with its own decoder' : `Frozen decoder: every encoder trained against the ${t.baseline} model's decoder and prior`;
+  const savedSource = t.sharedLogLikelihood?.perSeed.find((p) => p.source.startsWith('saved model'))?.source;
+  const title =
+    t.kind === 'co-trained'
+      ? 'Co-trained: each encoder trained with its own decoder'
+      : `Frozen decoder: every encoder trained against ${savedSource ? `the decoder and prior of the ${savedSource}` : `the ${t.baseline} model's decoder and prior`}`;
   lines.push(`### ${title}`, '');
   lines.push(...settingsLines(info, t.kind));
   if (t.kind === 'frozen' && t.sharedLogLikelihood) {
