@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import { installWasmKernels } from './wasm-kernels.js';
+import { installMatMulGradient } from '../nn/mat-mul.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -11,6 +12,9 @@ async function tryTensorflow(): Promise<boolean> {
     // Optional dependency: present only where its installer could download libtensorflow.
     const name = '@tensorflow/tfjs-node';
     await import(/* @vite-ignore */ name);
+    // tfjs-node loads @tensorflow/tfjs, which registers tfjs's gradients over ours: put the
+    // BatchMatMul one back (it is tfjs's own formula except on wasm).
+    installMatMulGradient();
     return await tf.setBackend('tensorflow');
   } catch {
     return false;

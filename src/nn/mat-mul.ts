@@ -65,9 +65,17 @@ const matMulGradConfig: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => (fastMatMulActive() ? fastGrad : tfjsGrad)(dy as tf.Tensor, saved, attrs),
 };
 
-// Replace (not stack on) whatever gradient BatchMatMul had, quietly: registerGradient warns on overrides.
-if (tf.getGradient('BatchMatMul') != null) tf.unregisterGradient('BatchMatMul');
-tf.registerGradient(matMulGradConfig);
+/**
+ * Registers this module's BatchMatMul gradient, replacing (quietly) whatever is registered. Runs
+ * on import; `selectBackend` runs it again after loading tfjs-node, whose `@tensorflow/tfjs`
+ * re-registers tfjs's own gradients (so switching to wasm later still gets the fix).
+ */
+export function installMatMulGradient(): void {
+  if (tf.getGradient('BatchMatMul') === matMulGradConfig) return;
+  if (tf.getGradient('BatchMatMul') != null) tf.unregisterGradient('BatchMatMul');
+  tf.registerGradient(matMulGradConfig);
+}
+installMatMulGradient();
 
 /**
  * Dense-layer matrix product a·b (a `[N, I]`, b `[I, O]`). The forward pass is tfjs's matMul;
