@@ -50,7 +50,7 @@ export class StatusBoard {
     if (!force && now - this.last < 150) return;
     this.last = now;
     this.clear();
-    const width = Math.max(40, (this.stream.columns ?? 100) - 1);
+    const width = Math.max(40, (this.stream.columns || 100) - 1);
     for (const [i, l] of this.lines.entries()) this.stream.write(`worker ${i + 1}: ${l}`.slice(0, width) + '\n');
     this.drawn = this.lines.length;
   }

@@ -231,8 +231,8 @@ export function settingsLines(info: RunInfo, kind: 'co-trained' | 'frozen'): str
       `dynamic binarisation (a fresh Bernoulli draw per batch), batch ${s.batchSize}, Adam lr ${s.learningRate}, objective ${s.objective.type.toUpperCase()} with K=${s.objective.samples}` +
       (kind === 'frozen' ? '; only the encoder trains (decoder and prior frozen, byte-identical after training).' : '; encoder, decoder and prior trained together.'),
     `- Evaluation: the first ${s.testRows} ${info.dataLabel} test rows, binarised once (static, seed ${s.testBinarizeSeed}); ` +
-      `ELBO with S=${s.elboSamples} samples per row; IWAE_${s.k}; log p̂(x) with K=${s.llSamples}; ` +
-      `amortisation gap on the first ${Math.min(s.amortRows, s.testRows)} rows (λ optimised per row: ${s.amortSteps} Adam steps, lr ${s.amortLearningRate}, ${s.amortSamples} samples per step).`,
+      `ELBO with S=${s.elboSamples} sample${s.elboSamples === 1 ? '' : 's'} per row; IWAE_${s.k}; log p̂(x) with K=${s.llSamples}; ` +
+      `amortisation gap on the first ${Math.min(s.amortRows, s.testRows)} rows (λ optimised per row: ${s.amortSteps} Adam step${s.amortSteps === 1 ? '' : 's'}, lr ${s.amortLearningRate}, ${s.amortSamples} samples per step).`,
     `- Seeds: ${info.seeds.join(', ')} (${info.seeds.length}); backend ${info.backend}; ${info.workers} worker process${info.workers === 1 ? '' : 'es'}; wall time of the whole run ${wall}.`,
   ];
 }
@@ -284,7 +284,7 @@ export function formatTable(t: TableRecord, info: RunInfo): string {
     const labels: Record<string, string> = { elbo: 'Δ ELBO', iwae: `Δ IWAE_${s.k}`, logLikelihood: 'Δ log p̂(x)', gap: 'Δ gap', amortizationGap: 'Δ amortisation gap' };
     const how =
       t.method === 'paired'
-        ? `paired by seed (encoders of one seed share that seed's frozen decoder), Student t with n − 1 degrees of freedom`
+        ? `paired by seed (the encoders of one seed share its frozen decoder and its data order), Student t with n − 1 degrees of freedom`
         : `Welch's two-sample t (co-trained models share no weights; Welch–Satterthwaite degrees of freedom)`;
     lines.push('', `Difference from ${t.baseline} (encoder − ${t.baseline}), mean [95 % interval]: ${how}. ○ marks an interval containing 0 (not distinguishable from ${t.baseline} with these seeds).`, '');
     lines.push(`| encoder | ${dcols.map((c) => labels[c]).join(' | ')} |`, `|---|${dcols.map(() => '---:').join('|')}|`);
