@@ -27,7 +27,8 @@ describe('speed benchmark', () => {
     for (const s of r.steps) {
       expect(s.msPerStep).toBeGreaterThan(0);
       expect(Number.isFinite(s.msPerStep)).toBe(true);
-      expect(s.speedupOverHand).toBeCloseTo(hand[0]!.msPerStep / s.msPerStep, 10);
+      expect(s.speedupOverHand).toBeCloseTo(hand[0]!.cpuMsPerStep / s.cpuMsPerStep, 10);
+      expect(s.cpuMsPerStep).toBeGreaterThan(0);
       expect(s.tensorsAfter).toBe(s.tensorsBefore);
     }
     // Each measured combination has its fix-off twin and an IS-throughput row at K = 1000.
@@ -48,7 +49,7 @@ describe('speed benchmark', () => {
 
     const md = readFileSync(join(out, 'speed.md'), 'utf8');
     expect(md).toContain('## wasm, batch 100');
-    expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | × hand |');
+    expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand |');
     expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step/m);
     const json = JSON.parse(readFileSync(join(out, 'speed.json'), 'utf8')) as SpeedResult;
     expect(json.steps).toHaveLength(r.steps.length);
