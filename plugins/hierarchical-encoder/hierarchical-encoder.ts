@@ -148,11 +148,13 @@ export class HierarchicalEncoder implements Encoder {
     return tf.tidy(() => {
       const p = this.split(lambda);
       const b = lambda.shape[0];
-      const epsU = this.random.normal<tf.Rank.R3>([samples, b, this.auxDim]);
+      // One draw for both noises, split per sample: the stream then does not depend on how a
+      // caller chunks K (the streamed log-likelihood estimate is chunk-size independent).
+      const eps = this.random.normal<tf.Rank.R3>([samples, b, this.auxDim + this.latentDim]);
+      const [epsU, epsZ] = tf.split(eps, [this.auxDim, this.latentDim], 2) as [tf.Tensor3D, tf.Tensor3D];
       const u = tf.add(p.auxMean, tf.mul(tf.exp(p.auxLogStd), epsU)) as tf.Tensor3D;
       const logQu = standardNormalLogProbOfEps(epsU, p.auxLogStd) as tf.Tensor2D;
       const [zMean, zLogStd] = tf.split(this.zNet.apply(p.cz, u), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
-      const epsZ = this.random.normal<tf.Rank.R3>([samples, b, this.latentDim]);
       const z0 = tf.add(zMean, tf.mul(tf.exp(zLogStd), epsZ)) as tf.Tensor3D;
       let logQzGivenU = standardNormalLogProbOfEps(epsZ, zLogStd) as tf.Tensor2D;
       const { z, logDet } = this.pushForward(z0, p.h);

@@ -70,12 +70,13 @@ export class TwoLevelEncoder implements Encoder {
     return tf.tidy(() => {
       const b = lambda.shape[0];
       const [m1, ls1] = tf.split(lambda, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-      const eps1 = this.random.normal<tf.Rank.R3>([samples, b, d1]);
+      // One draw for both layers, split per sample (chunk-size independent, as in the other encoders).
+      const d2 = this.latentSizes[1]!;
+      const [eps1, eps2] = tf.split(this.random.normal<tf.Rank.R3>([samples, b, d1 + d2]), [d1, d2], 2) as [tf.Tensor3D, tf.Tensor3D];
       const z1 = tf.add(m1, tf.mul(tf.exp(ls1), eps1)) as tf.Tensor3D;
       const g = this.top.apply(z1);
       const m2 = this.mean2.apply(g);
       const ls2 = this.logStd2.apply(g);
-      const eps2 = this.random.normal<tf.Rank.R3>([samples, b, this.latentSizes[1]!]);
       const z2 = tf.add(m2, tf.mul(tf.exp(ls2), eps2));
       const logQ = tf.add(standardNormalLogProbOfEps(eps1, ls1), standardNormalLogProbOfEps(eps2, ls2)) as tf.Tensor2D;
       return { z: tf.concat([z1, z2], 2) as tf.Tensor3D, logQ };

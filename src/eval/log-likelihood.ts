@@ -150,10 +150,11 @@ export interface LogLikelihoodEstimate {
  * Streamed over K in chunks with a running float64 log-sum-exp per row (see
  * `LogMeanExpAccumulator`), batched over rows: memory is bounded by one chunk whatever K is.
  * `vae.random` draws normals in a chunk-independent order (`Random`), so for a given seed and
- * batch size the value is the same for every chunk size (to float32 rounding of the network) —
- * for encoders that draw all their noise per call as one `normal([K, B, ·])` (gaussian, planar,
- * realnvp). An encoder that makes two calls (u, then z) interleaves them per chunk, so its
- * estimate is equally valid but changes with the chunk size.
+ * batch size the value is the same for every chunk size (to float32 rounding of the network),
+ * provided the encoder draws all its noise per call as one `normal([K, B, ·])` — every built-in
+ * encoder does (the hierarchical and two-level ones draw u and z together and split). An encoder
+ * that makes two calls interleaves them per chunk: its estimate is equally valid but changes
+ * with the chunk size.
  */
 export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: LogLikelihoodOptions = {}): Promise<LogLikelihoodEstimate> {
   const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label } = options;
