@@ -180,7 +180,8 @@ export function defaultSyncEvery(batchSize: number, dim: number): number {
 interface Pending {
   x: tf.Tensor2D;
   beta: number;
-  loss: tf.Scalar;
+  /** Null while its step runs (or when the step threw). */
+  loss: tf.Scalar | null;
 }
 
 /**
@@ -280,32 +281,19 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   let pending: Pending[] = [];
   let snapshot: { adam: AdamSnapshot; random: RandomState } | null = null;
   const dropWindow = () => {
-    for (const p of pending) tf.dispose([p.x, p.loss]);
+    for (const p of pending) tf.dispose(p.loss ? [p.x, p.loss] : [p.x]);
     pending = [];
     if (snapshot) Adam.disposeSnapshot(snapshot.adam);
     snapshot = null;
   };
 
   /**
-   * Checks the pending window with one read; on a non-finite value rolls back and replays it
-   * with `guardedStep`. Returns the window's losses. `firstStep` is the 1-based step of its first batch.
+   * Rolls back to the window's start and replays its batches with `guardedStep`, which reads
+   * the loss and ‖g‖² before each update: the first non-finite one throws NonFiniteLossError
+   * (an error thrown by the model itself is re-thrown at its step), each time with the weights
+   * from before that step. Returns the window's losses when every step is finite.
    */
-  const flush = (epoch: number, firstStep: number): number[] => {
-    if (pending.length === 0) return [];
-    const check = tf.tidy(() =>
-      tf.concat([
-        tf.stack(pending.map((p) => p.loss)),
-        tf.reshape(tf.addN(varList.map((v) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(v)), 'float32')))), [1]),
-      ]),
-    );
-    const values = check.dataSync() as Float32Array;
-    check.dispose();
-    const losses = Array.from(values.subarray(0, pending.length));
-    if (values.every((v) => Number.isFinite(v)) && values[pending.length] === 0) {
-      dropWindow();
-      return losses;
-    }
-    // Roll back to the window's start and replay it step by step, checking before each update.
+  const replay = (epoch: number, firstStep: number): number[] => {
     adam.restore(snapshot!.adam);
     vae.random.setState(snapshot!.random);
     const replayed: number[] = [];
@@ -319,6 +307,29 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
       dropWindow();
     }
     return replayed;
+  };
+
+  /**
+   * Checks the pending window with one read (its losses and the count of non-finite weights);
+   * on a non-finite value replays it. Returns the window's losses. `firstStep` is the 1-based
+   * step of its first batch.
+   */
+  const flush = (epoch: number, firstStep: number): number[] => {
+    if (pending.length === 0) return [];
+    const check = tf.tidy(() =>
+      tf.concat([
+        tf.stack(pending.map((p) => p.loss!)),
+        tf.reshape(tf.addN(varList.map((v) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(v)), 'float32')))), [1]),
+      ]),
+    );
+    const values = check.dataSync() as Float32Array;
+    check.dispose();
+    const losses = Array.from(values.subarray(0, pending.length));
+    if (values.every((v) => Number.isFinite(v)) && values[pending.length] === 0) {
+      dropWindow();
+      return losses;
+    }
+    return replay(epoch, firstStep);
   };
 
   try {
@@ -356,7 +367,17 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
               snapshot = { adam: adam.snapshot(), random: vae.random.getState() };
               windowStart = step + 1;
             }
-            pending.push({ x, beta, loss: fastStep(x, beta) });
+            const entry: Pending = { x, beta, loss: null };
+            pending.push(entry);
+            try {
+              entry.loss = fastStep(x, beta);
+            } catch {
+              // The model threw (e.g. a flow's non-finite log-det check), possibly because of an
+              // unchecked earlier update of this window: replay the window checked, this step
+              // included. A non-finite step before it, or the same error again, is thrown with
+              // the weights from before that step; if the step now succeeds, training goes on.
+              account(replay(epoch, windowStart));
+            }
             if (pending.length === syncEvery || step + 1 === batchesPerEpoch) account(flush(epoch, windowStart));
           }
           step++;
