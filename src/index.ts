@@ -103,5 +103,29 @@ export {
 } from './train/saved-model.js';
 export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
 export { runCli } from './cli/main.js';
+export {
+  trainAgainstFrozenDecoder,
+  withFrozenDecoder,
+  frozenParts,
+  decoderPriorBytes,
+  changedWeights,
+  type FrozenParts,
+  type FrozenEncoderSpec,
+  type FrozenDecoderResult,
+  type FrozenDecoderOptions,
+  type FrozenModelOptions,
+} from './train/frozen-decoder.js';
+export {
+  summarizeSeeds,
+  pairedDifference,
+  welchDifference,
+  seedDifference,
+  differencesFromBaseline,
+  studentTQuantile,
+  studentTCdf,
+  type SeedSummary,
+  type SeedDifference,
+  type DifferenceMethod,
+} from './eval/seed-stats.js';
 
 export { z } from 'zod';
