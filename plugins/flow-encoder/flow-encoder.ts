@@ -22,6 +22,22 @@ export interface LabelledStep {
   label: string;
 }
 
+/**
+ * A flow step standing for `substeps.length` consecutive steps, evaluated together with fewer
+ * ops (e.g. planar's `PlanarFlowStack`). A flow-step factory may return one when the build
+ * context's `stepCount` (consecutive steps of one config entry still to build) is > 1.
+ * `forward` gives the summed log-det; `forwardEach` the log-det of each sub-step `[K, B, S]`.
+ */
+export interface StackedFlowStep extends FlowStep {
+  readonly substeps: readonly FlowStep[];
+  forwardEach(z: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D };
+}
+
+function isStacked(step: FlowStep): step is StackedFlowStep {
+  const s = step as Partial<StackedFlowStep>;
+  return Array.isArray(s.substeps) && typeof s.forwardEach === 'function';
+}
+
 /** A non-finite log-det from one step of a flow encoder (a NaN/Inf is an error, never silent). */
 export class NonFiniteLogDetError extends Error {
   constructor(
@@ -51,13 +67,18 @@ export class NonFiniteLogDetError extends Error {
  * Steps are `flow-step` plugins built by name through `BuildContext.create`, so a user's step
  * (a ContainerModule contributing a `flow-step` factory) can be used from config. A step whose
  * log-det is NaN or ±Inf makes `sampleFromParams` throw `NonFiniteLogDetError` naming the step
- * (one read of a length-(number of steps) vector per call).
+ * (one read of a length-(number of steps) vector per call). A factory may return one stacked step
+ * for several consecutive steps of a config entry (`StackedFlowStep`, e.g. planar): `flow` then
+ * runs it as one unit, while `steps`, weight names and error labels still list every step.
  */
 export class FlowEncoder implements Encoder {
   readonly net: Mlp;
   readonly meanHead: Dense;
   readonly logStdHead: Dense;
+  /** Every step, one entry per step of the config (a stacked step's sub-steps are listed singly). */
   readonly steps: LabelledStep[];
+  /** What `flow` runs: steps and stacked steps, in order (together they cover `steps`). */
+  readonly chain: FlowStep[];
   /** Width C of the context h(x) in λ (0 when the steps are global). */
   readonly contextDim: number;
 
@@ -76,19 +97,28 @@ export class FlowEncoder implements Encoder {
     this.logStdHead = new Dense(this.net.outputDim, latentDim, ctx.random);
     this.contextDim = options.amortized ? this.net.outputDim : 0;
     this.steps = [];
+    this.chain = [];
     const perType = new Map<string, number>();
     try {
       options.steps.forEach((spec, i) => {
         const { count = 1, ...stepSpec } = spec;
         const field = stepField(i);
-        for (let j = 0; j < count; j++) {
+        for (let j = 0; j < count; ) {
           const index = perType.get(stepSpec.type) ?? 0;
-          perType.set(stepSpec.type, index + 1);
-          // Besides D, a step factory gets the context width C (0: global) and its index among
-          // the steps of its type (RealNVP alternates halves with it).
-          const overrides = { latentDim, contextDim: this.contextDim, stepIndex: index };
-          const step = ctx.create<FlowStep>('flow-step', stepSpec, field, overrides);
-          this.steps.push({ step, label: `${stepSpec.type} step ${j + 1} of ${count} (${field})` });
+          // Besides D, a step factory gets the context width C (0: global), its index among the
+          // steps of its type (RealNVP alternates halves with it) and `stepCount`, the number of
+          // consecutive steps of this entry still to build: a factory may return one stacked step
+          // standing for several of them (see `StackedFlowStep`); others return a single step.
+          const overrides = { latentDim, contextDim: this.contextDim, stepIndex: index, stepCount: count - j };
+          const step = ctx.create<FlowStep>('flow-step', stepSpec, field, overrides as Partial<Omit<BuildContext, 'create'>>);
+          this.chain.push(step);
+          const subs = isStacked(step) ? step.substeps : [step];
+          if (subs.length < 1 || subs.length > count - j) {
+            throw new Error(`flow encoder: the ${stepSpec.type} factory (${field}) returned ${subs.length} stacked steps; expected 1 to ${count - j}`);
+          }
+          subs.forEach((sub, m) => this.steps.push({ step: sub, label: `${stepSpec.type} step ${j + m + 1} of ${count} (${field})` }));
+          perType.set(stepSpec.type, index + subs.length);
+          j += subs.length;
         }
       });
     } catch (e) {
@@ -129,28 +159,32 @@ export class FlowEncoder implements Encoder {
   }
 
   /**
-   * Pushes z₀ `[K, B, D]` through every step: z_K and the log-det of each step `[K, B]`.
-   * `context` is h `[B, C]` (omit for global steps).
+   * Pushes z₀ `[K, B, D]` through every step: z_K and the log-det of each step `[K, B, N]`
+   * (N = `steps.length`). `context` is h `[B, C]` (omit for global steps).
    */
-  flow(z0: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor2D[] } {
+  flow(z0: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D } {
     return tf.tidy(() => {
       let z = z0;
-      const logDets: tf.Tensor2D[] = [];
-      for (const { step } of this.steps) {
-        const r = step.forward(z, context);
-        z = r.z;
-        logDets.push(r.logDet);
+      const parts: tf.Tensor3D[] = [];
+      for (const step of this.chain) {
+        if (isStacked(step)) {
+          const r = step.forwardEach(z, context);
+          z = r.z;
+          parts.push(r.logDets);
+        } else {
+          const r = step.forward(z, context);
+          z = r.z;
+          parts.push(tf.expandDims(r.logDet, 2) as tf.Tensor3D);
+        }
       }
+      const logDets = parts.length === 1 ? parts[0]! : tf.concat(parts, 2);
       return { z, logDets } as unknown as tf.TensorContainerObject;
-    }) as unknown as { z: tf.Tensor3D; logDets: tf.Tensor2D[] };
+    }) as unknown as { z: tf.Tensor3D; logDets: tf.Tensor3D };
   }
 
-  /** Throws `NonFiniteLogDetError` naming the first step whose log-dets are not all finite. */
-  private checkFinite(logDets: tf.Tensor2D[]): void {
-    if (logDets.length === 0) return;
-    const sums = tf.tidy(() => tf.stack(logDets.map((l) => tf.sum(l))));
+  /** Throws `NonFiniteLogDetError` naming the first step whose log-dets are not all finite (`sums`: per step, `[N]`). */
+  private checkFinite(sums: tf.Tensor1D): void {
     const v = sums.dataSync();
-    sums.dispose();
     for (let i = 0; i < v.length; i++) {
       if (!Number.isFinite(v[i]!)) throw new NonFiniteLogDetError(this.steps[i]!.label, v[i]!);
     }
@@ -164,17 +198,22 @@ export class FlowEncoder implements Encoder {
       const eps = this.random.normal<tf.Rank.R3>([samples, b, d]);
       const z0 = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
       const logQ0 = standardNormalLogProbOfEps(eps, logStd);
+      if (this.steps.length === 0) return { z: z0, logQ: logQ0 } as unknown as tf.TensorContainerObject;
       const { z, logDets } = this.flow(z0, context);
-      const logQ = logDets.length ? tf.sub(logQ0, tf.addN(logDets)) : logQ0;
-      return { z, logQ, logDets } as unknown as tf.TensorContainerObject;
-    }) as unknown as EncoderSample & { logDets: tf.Tensor2D[] };
-    try {
-      this.checkFinite(out.logDets);
-    } catch (e) {
-      tf.dispose([out.z, out.logQ, ...out.logDets]);
-      throw e;
+      const logQ = tf.sub(logQ0, tf.sum(logDets, 2));
+      // Per step, the sum over samples and rows: finite iff every log-det of the step is.
+      const sums = tf.sum(logDets, [0, 1]);
+      return { z, logQ, sums } as unknown as tf.TensorContainerObject;
+    }) as unknown as EncoderSample & { sums?: tf.Tensor1D };
+    if (out.sums) {
+      try {
+        this.checkFinite(out.sums);
+      } catch (e) {
+        tf.dispose([out.z, out.logQ, out.sums]);
+        throw e;
+      }
+      out.sums.dispose();
     }
-    tf.dispose(out.logDets);
     return { z: out.z, logQ: out.logQ };
   }
 
@@ -197,8 +236,8 @@ export class FlowEncoder implements Encoder {
       const { mean, logStd, context } = this.splitParams(lambda);
       let cur = z;
       let logDet: tf.Tensor = tf.zeros(z.shape.slice(0, 2));
-      for (let i = this.steps.length - 1; i >= 0; i--) {
-        const r = this.steps[i]!.step.inverse(cur, context);
+      for (let i = this.chain.length - 1; i >= 0; i--) {
+        const r = this.chain[i]!.inverse(cur, context);
         cur = r.z;
         logDet = tf.add(logDet, r.logDet);
       }
@@ -227,6 +266,7 @@ export class FlowEncoder implements Encoder {
     this.net?.dispose();
     this.meanHead?.dispose();
     this.logStdHead?.dispose();
-    for (const { step } of this.steps ?? []) step.dispose();
+    // The chain owns the steps (a stacked step disposes its sub-steps).
+    for (const step of this.chain ?? []) step.dispose();
   }
 }

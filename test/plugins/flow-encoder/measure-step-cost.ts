@@ -3,7 +3,10 @@
  * 784-200-200-50 encoder and 50-200-200-784 Bernoulli decoder, batch 100, ELBO with K = 1,
  * Adam, wasm backend. Not a test (timings are noisy); run:
  *
- *   npx tsx test/plugins/flow-encoder/measure-step-cost.ts [steps=70]
+ *   npx tsx test/plugins/flow-encoder/measure-step-cost.ts [steps=70] [filter regexp on the encoder names]
+ *
+ * e.g. `... measure-step-cost.ts 140 'gaussian|planar'`. "planar, 10 single steps" lists ten
+ * `{ "type": "planar" }` entries, so each is built and run as its own step (the unstacked path).
  */
 import { Random, createVae, tf } from '../../../plugins/index.js';
 import { selectBackend } from '../../../src/backend/select-backend.js';
@@ -11,13 +14,17 @@ import { trainingLoss } from '../../../src/train/trainer.js';
 
 await selectBackend(process.env.VAEKIT_BACKEND || 'wasm', { quiet: true });
 const steps = Number(process.argv[2] ?? 70);
-const encoders: Record<string, Record<string, unknown>> = {
+const filter = new RegExp(process.argv[3] ?? '.');
+const allEncoders: Record<string, Record<string, unknown>> = {
   'gaussian': { type: 'gaussian' },
   'planar, 10 steps': { type: 'planar', steps: 10 },
   'planar, 10 steps, global': { type: 'planar', steps: 10, amortized: false },
+  'planar, 10 single steps': { type: 'flow', steps: Array.from({ length: 10 }, () => ({ type: 'planar' })) },
   'realnvp, 4 couplings [64]': { type: 'realnvp', couplings: 4 },
   'realnvp, 4 couplings [200]': { type: 'realnvp', couplings: 4, coupling: { hidden: [200] } },
 };
+// gaussian is always measured: it is the baseline of the ratio.
+const encoders = Object.fromEntries(Object.entries(allEncoders).filter(([name]) => name === 'gaussian' || filter.test(name)));
 const x = tf.tidy(() => tf.cast(tf.greater(new Random(1).normal([100, 784]), 0.5), 'float32')) as tf.Tensor2D;
 const built = Object.entries(encoders).map(([name, encoder]) => {
   const vae = createVae({ latentDim: 50, dataDim: 784, encoder: encoder as never, likelihood: { type: 'bernoulli', hidden: [200, 200] } }, { seed: 1 });

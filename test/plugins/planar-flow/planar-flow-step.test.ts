@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random, tf } from '../../../plugins/index.js';
-import { PLANAR_DET_FLOOR, PlanarFlowStep } from '../../../plugins/planar-flow/planar-flow-step.js';
+import { PLANAR_DET_FLOOR, PlanarFlowStack, PlanarFlowStep } from '../../../plugins/planar-flow/planar-flow-step.js';
+import { randomizeVariables } from '../../support/flow-harness.js';
 import { describeFlowStep } from '../../support/flow-harness.js';
 
 describeFlowStep('planar, amortised on a context', {
@@ -13,6 +14,65 @@ describeFlowStep('planar, global parameters', {
   inverse: false,
   contextDim: 0,
   paramScale: 1.5,
+});
+
+describeFlowStep('planar stack of 3, amortised on a context (log-det of the whole stack)', {
+  make: (d, c, random) => new PlanarFlowStack(d, c, random, 3),
+  inverse: false,
+  paramScale: 0.5,
+  // The Jacobian of 3 composed steps is built in float32: the per-step tolerance, times 3.
+  tolerance: 6e-4,
+});
+describeFlowStep('planar stack of 4, global parameters (log-det of the whole stack)', {
+  make: (d, _c, random) => new PlanarFlowStack(d, 0, random, 4),
+  inverse: false,
+  contextDim: 0,
+  paramScale: 1,
+});
+
+describe('planar stack', () => {
+  for (const c of [3, 0]) {
+    it(`equals its sub-steps applied one by one (${c ? 'amortised' : 'global'}; z to 1e-5, each log-det to 1e-5 nats)`, () => {
+      const random = new Random(21 + c);
+      const stack = new PlanarFlowStack(5, c, random, 4);
+      randomizeVariables(stack, random, 0.8);
+      const context = c ? random.normal<tf.Rank.R2>([6, c]) : undefined;
+      const z = tf.tidy(() => tf.mul(random.normal<tf.Rank.R3>([2, 6, 5]), 1.5)) as tf.Tensor3D;
+      const each = stack.forwardEach(z, context);
+      const sum = stack.forward(z, context);
+      expect(each.logDets.shape).toEqual([2, 6, 4]);
+      let cur = z;
+      let largest = 0;
+      const seq: tf.Tensor[] = [];
+      stack.substeps.forEach((step, j) => {
+        const r = step.forward(cur, context);
+        seq.push(r.z, r.logDet);
+        const ld = tf.tidy(() => tf.squeeze(tf.slice(each.logDets, [0, 0, j], [2, 6, 1]), [2]));
+        expect(tf.tidy(() => tf.max(tf.abs(tf.sub(ld, r.logDet)))).dataSync()[0]).toBeLessThan(1e-5);
+        largest = Math.max(largest, tf.tidy(() => tf.max(tf.abs(r.logDet))).dataSync()[0]!);
+        ld.dispose();
+        cur = r.z;
+      });
+      expect(largest).toBeGreaterThan(0.05); // the steps are far from volume preserving here
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(each.z, cur)))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(sum.logDet, tf.sum(each.logDets, -1))))).dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([z, each.z, each.logDets, sum.z, sum.logDet, ...seq]);
+      context?.dispose();
+      stack.dispose();
+    });
+  }
+
+  it('keeps the sub-steps\' initial weights: a stack of 3 equals 3 steps built in turn from the same seed', () => {
+    const stack = new PlanarFlowStack(4, 6, new Random(5), 3);
+    const random = new Random(5);
+    const singles = [0, 1, 2].map(() => new PlanarFlowStep(4, 6, random));
+    const a = stack.variables();
+    const b = singles.flatMap((s, j) => s.variables().map((v) => ({ name: `${j}/${v.name}`, variable: v.variable })));
+    expect(a.map((v) => v.name)).toEqual(b.map((v) => v.name));
+    a.forEach((v, i) => expect(Array.from(v.variable.dataSync())).toEqual(Array.from(b[i]!.variable.dataSync())));
+    stack.dispose();
+    for (const s of singles) s.dispose();
+  });
 });
 
 /** wᵀû in float64 from the float32 values of û and w, per row. */
