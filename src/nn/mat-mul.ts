@@ -1,6 +1,4 @@
 import { tf } from '../core/tf.js';
-// Gradients are registered wherever layers exist (tfjs-core's Node entry registers none).
-import '../backend/register-gradients.js';
 
 /**
  * The transposed-operand fix for matMul gradients on wasm.
