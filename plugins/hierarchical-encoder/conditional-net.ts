@@ -35,7 +35,7 @@ export class ConditionalNet implements Parametrised {
     const limit = inputScale * Math.sqrt(6 / (contextDim + inputDim + first));
     const w = new Float32Array(inputDim * first);
     for (let i = 0; i < w.length; i++) w[i] = (2 * random.uniform() - 1) * limit;
-    this.inputKernel = tf.variable(tf.tensor2d(w, [inputDim, first]), true);
+    this.inputKernel = tf.tidy(() => tf.variable(tf.tensor2d(w, [inputDim, first]), true));
     this.rest = hidden.length ? new Mlp(first, hidden.slice(1), activation, random, outDim) : null;
   }
 

@@ -69,29 +69,38 @@ export function createVae(
   const base = { latentDim: model.latentDim, dataDim: model.dataDim, random };
 
   const encoder = registry.create<Encoder>('encoder', model.encoder, { ...base, field: 'model.encoder' });
-  const prior = registry.create<Prior>('prior', model.prior, { ...base, field: 'model.prior' });
-  const encSizes = encoder.latentSizes ?? [encoder.latentDim];
-  const priorSizes = prior.latentSizes ?? [prior.latentDim];
-  if (encSizes.join(',') !== priorSizes.join(',')) {
-    throw new ConfigError(
-      'model.prior',
-      model.prior,
-      `a prior whose latent layers match the encoder's: encoder "${encoder.name}" produces layers [${encSizes.join(', ')}], ` +
-        `prior "${prior.name}" models [${priorSizes.join(', ')}]`,
-    );
+  let prior: Prior | undefined;
+  try {
+    prior = registry.create<Prior>('prior', model.prior, { ...base, field: 'model.prior' });
+    const encSizes = encoder.latentSizes ?? [encoder.latentDim];
+    const priorSizes = prior.latentSizes ?? [prior.latentDim];
+    if (encSizes.join(',') !== priorSizes.join(',')) {
+      throw new ConfigError(
+        'model.prior',
+        model.prior,
+        `a prior whose latent layers match the encoder's: encoder "${encoder.name}" produces layers [${encSizes.join(', ')}], ` +
+          `prior "${prior.name}" models [${priorSizes.join(', ')}]`,
+      );
+    }
+    const likelihood = registry.create<Likelihood>('likelihood', model.likelihood, {
+      ...base,
+      latentDim: encSizes[0]!,
+      field: 'model.likelihood',
+    });
+    if (likelihood.dataDim !== model.dataDim) {
+      likelihood.dispose();
+      throw new ConfigError('model.likelihood', model.likelihood, `a likelihood of width ${model.dataDim}; it models ${likelihood.dataDim}`);
+    }
+    container.bind(Random).toConstantValue(random);
+    container.bind(Encoder).toConstantValue(encoder);
+    container.bind(Prior).toConstantValue(prior);
+    container.bind(Likelihood).toConstantValue(likelihood);
+    container.bind(ModelSpec).toConstantValue({ ...model } as ModelSpec);
+  } catch (e) {
+    // A failed build releases what it already made.
+    encoder.dispose();
+    prior?.dispose();
+    throw e;
   }
-  const likelihood = registry.create<Likelihood>('likelihood', model.likelihood, {
-    ...base,
-    latentDim: encSizes[0]!,
-    field: 'model.likelihood',
-  });
-  if (likelihood.dataDim !== model.dataDim) {
-    throw new ConfigError('model.likelihood', model.likelihood, `a likelihood of width ${model.dataDim}; it models ${likelihood.dataDim}`);
-  }
-  container.bind(Random).toConstantValue(random);
-  container.bind(Encoder).toConstantValue(encoder);
-  container.bind(Prior).toConstantValue(prior);
-  container.bind(Likelihood).toConstantValue(likelihood);
-  container.bind(ModelSpec).toConstantValue({ ...model } as ModelSpec);
   return container.get(Vae);
 }

@@ -22,6 +22,16 @@ describe('createVae', () => {
     expect(() => createVae({ ...base, likelihood: { type: 'gaussian', sigma: 0 } })).toThrow(/model\.likelihood\.sigma: .*got 0/);
   });
 
+  it('releases every tensor it made when a build fails', () => {
+    createVae(base).dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      expect(() => createVae({ ...base, likelihood: { type: 'poisson' } })).toThrow(ConfigError);
+      expect(() => createVae({ ...base, prior: { type: 'nope' } })).toThrow(ConfigError);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('validates a whole config and fills its defaults', () => {
     const c = parseConfig({ model: base });
     expect(c.train).toMatchObject({ epochs: 10, batchSize: 100, learningRate: 0.001, objective: { type: 'elbo', samples: 1 }, seed: 1 });
