@@ -62,6 +62,54 @@ describe('planar stack', () => {
     });
   }
 
+  for (const [c, k] of [[3, 2], [0, 3], [3, 1]] as const) {
+    it(`has the gradients of its sub-steps applied one by one (${c ? 'amortised' : 'global'}, K = ${k}; variables, z and context to 1e-4 relative)`, () => {
+      const random = new Random(31 + c + k);
+      const stack = new PlanarFlowStack(5, c, random, 4);
+      randomizeVariables(stack, random, 0.8);
+      const context = c ? random.normal<tf.Rank.R2>([6, c]) : undefined;
+      const z = tf.tidy(() => tf.mul(random.normal<tf.Rank.R3>([k, 6, 5]), 1.5)) as tf.Tensor3D;
+      const rz = random.normal<tf.Rank.R3>([k, 6, 5]);
+      const rl = random.normal<tf.Rank.R2>([k, 6]);
+      const vars = stack.variables().map((v) => v.variable);
+      const loss = (f: (zz: tf.Tensor3D, h?: tf.Tensor2D) => { z: tf.Tensor; logDet: tf.Tensor }) => (zz: tf.Tensor3D, h?: tf.Tensor2D) => {
+        const r = f(zz, h);
+        return tf.add(tf.sum(tf.mul(r.z, rz)), tf.sum(tf.mul(r.logDet, rl))) as tf.Scalar;
+      };
+      const stacked = loss((zz, h) => stack.forward(zz, h));
+      const oneByOne = loss((zz, h) => {
+        let cur: tf.Tensor3D = zz;
+        let ld: tf.Tensor = tf.zeros([k, 6]);
+        for (const step of stack.substeps) {
+          const r = step.forward(cur, h);
+          cur = r.z;
+          ld = tf.add(ld, r.logDet);
+        }
+        return { z: cur, logDet: ld };
+      });
+      const grads = (f: (zz: tf.Tensor3D, h?: tf.Tensor2D) => tf.Scalar) => {
+        const v = tf.variableGrads(() => f(z, context), vars);
+        const inputs = c ? tf.grads((zz: tf.Tensor, h: tf.Tensor) => f(zz as tf.Tensor3D, h as tf.Tensor2D))([z, context!]) : tf.grads((zz: tf.Tensor) => f(zz as tf.Tensor3D))([z]);
+        v.value.dispose();
+        return [...vars.map((x) => v.grads[x.name]!), ...inputs];
+      };
+      const a = grads(stacked);
+      const b = grads(oneByOne);
+      expect(a.length).toBe(b.length);
+      a.forEach((g, i) => {
+        const want = b[i]!.dataSync();
+        const got = g.dataSync();
+        expect(got.length).toBe(want.length);
+        const scale = Math.max(...Array.from(want, (x) => Math.abs(x)));
+        expect(scale).toBeGreaterThan(1e-3); // every gradient is non-trivial, so the comparison can fail
+        for (let j = 0; j < want.length; j++) expect(Math.abs(got[j]! - want[j]!)).toBeLessThan(1e-4 * (1 + scale));
+      });
+      tf.dispose([...a, ...b, z, rz, rl]);
+      context?.dispose();
+      stack.dispose();
+    });
+  }
+
   it('keeps the sub-steps\' initial weights: a stack of 3 equals 3 steps built in turn from the same seed', () => {
     const stack = new PlanarFlowStack(4, 6, new Random(5), 3);
     const random = new Random(5);
