@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createVae, tf, Random } from '../../plugins/index.js';
+import { tf, Random } from '../../plugins/index.js';
+import { linearVae } from '../support/linear-vae.js';
 import { LinearGaussianModel } from '../../src/data/linear-gaussian.js';
 
 /**
@@ -15,37 +16,8 @@ const model = LinearGaussianModel.random({ dataDim: P, latentDim: D, sigma, seed
 const data = model.sample(64, new Random(12));
 const exact = model.logProb(data.x);
 
-function vaeAtExactPosterior() {
-  const vae = createVae({
-    latentDim: D,
-    dataDim: P,
-    encoder: { type: 'gaussian', hidden: [] },
-    likelihood: { type: 'gaussian', hidden: [], variance: 'fixed', sigma },
-    seed: 3,
-  });
-  // Posterior mean A(x − b) with A = M⁻¹Wᵀ, log-std ½ log diag(σ²M⁻¹); M is diagonal here.
-  const M = model.M.data;
-  const A = new Float32Array(P * D); // encoder kernel [P, D] = Aᵀ
-  const c = new Float32Array(D);
-  const logStd = new Float32Array(D);
-  for (let j = 0; j < D; j++) {
-    const mjj = M[j * D + j]!;
-    for (let i = 0; i < P; i++) A[i * D + j] = model.W[i * D + j]! / mjj;
-    for (let i = 0; i < P; i++) c[j] = c[j]! - A[i * D + j]! * model.b[i]!;
-    logStd[j] = 0.5 * Math.log((sigma * sigma) / mjj);
-  }
-  const Wt = new Float32Array(D * P);
-  for (let i = 0; i < P; i++) for (let j = 0; j < D; j++) Wt[j * P + i] = model.W[i * D + j]!;
-  vae.setWeights({
-    'encoder/mean/kernel': tf.tensor2d(A, [P, D]),
-    'encoder/mean/bias': tf.tensor1d(c),
-    'encoder/logStd/kernel': tf.zeros([P, D]),
-    'encoder/logStd/bias': tf.tensor1d(logStd),
-    'decoder/net/0/kernel': tf.tensor2d(Wt, [D, P]),
-    'decoder/net/0/bias': tf.tensor1d(Float32Array.from(model.b)),
-  });
-  return vae;
-}
+/** The VAE whose decoder is the model and whose encoder outputs its exact posterior. */
+const vaeAtExactPosterior = () => linearVae(model, { seed: 3 });
 
 const x = tf.tensor2d(data.x, [data.rows, P]);
 

@@ -3,7 +3,7 @@ import { createVae, Random, tf } from '../../plugins/index.js';
 import { LinearGaussianModel } from '../../src/data/linear-gaussian.js';
 import { amortizationGap, formatAmortizationGap } from '../../src/eval/amortization-gap.js';
 import { exactVaeReport } from '../../src/eval/ppca.js';
-import { linearVae } from './linear-vae.js';
+import { linearVae } from '../support/linear-vae.js';
 
 const P = 8;
 const D = 3;

@@ -4,7 +4,7 @@ import { LinearGaussianModel } from '../../src/data/linear-gaussian.js';
 import { boundReport, formatBoundReport, formatBoundReports } from '../../src/eval/bound-report.js';
 import { estimateLogLikelihood } from '../../src/eval/log-likelihood.js';
 import { exactVaeReport } from '../../src/eval/ppca.js';
-import { linearVae } from './linear-vae.js';
+import { linearVae } from '../support/linear-vae.js';
 
 const P = 8;
 const D = 3;
