@@ -91,7 +91,7 @@ export class PlanarFlowStep implements FlowStep {
 
   /**
    * û from raw (u, w) and s = 1 + wᵀû, per row: û `[B, D]`, s `[B, 1]` (or, for S stacked steps,
-   * û `[B, S, D]`, s `[B, S, 1]`: every reduction is over the last axis), with
+   * û `[S, B, D]`, s `[S, B, 1]`: every reduction is over the last axis), with
    * s = δ + softplus(wᵀu) and δ = 1e-3 + 1e-6·D·‖w‖‖u‖. The second term of δ exceeds the float32
    * rounding error of wᵀû (≈ D·2⁻²⁴·‖w‖‖u‖), so the computed û satisfies wᵀû > −1 even for raw
    * parameters of order 1e3; for ordinary parameters it is ≲ 1e-4. w = 0 gives û = u (the step is
@@ -164,7 +164,7 @@ export interface StackedFlowResult {
  * The sequential part of S planar steps as ONE differentiable op (`tf.customGrad`): for
  * j = 1 … S, t_j = tanh(w_jᵀz_{j−1} + b_j) and z_j = z_{j−1} + û_j·t_j.
  *
- * Inputs: z₀ `[K, B, D]`; w, û `[P, S, D]` and b `[P, S, 1]` with P = B (amortised) or 1 (global),
+ * Inputs: z₀ `[K, B, D]`; w, û `[S, P, D]` and b `[S, P, 1]` with P = B (amortised) or 1 (global),
  * broadcast over the sample axis K. Output `[K, B, D + S]` = [z_S, t_1 … t_S].
  *
  * The gradient is written out (reverse mode through the S steps), with g = ∂L/∂z_j:
@@ -179,53 +179,48 @@ export interface StackedFlowResult {
  */
 const planarChain = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [z, w, u, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-  const n = w.shape[1];
+  const n = w.shape[0];
   const d = w.shape[2];
-  const ws = tf.unstack(w, 1);
-  const us = tf.unstack(u, 1);
-  const bs = tf.unstack(b, 1);
+  // Step j's parameters by gather (not unstack/slice: on wasm those copy the whole input per output).
+  const at = (x: tf.Tensor3D, j: number) => tf.reshape(tf.gather(x, [j]), x.shape.slice(1));
   let y: tf.Tensor = z;
   const ys: tf.Tensor[] = [];
+  const ws: tf.Tensor[] = [];
+  const us: tf.Tensor[] = [];
   const ts: tf.Tensor[] = [];
   for (let j = 0; j < n; j++) {
     ys.push(y);
-    const t = tf.tanh(tf.add(tf.sum(tf.mul(y, ws[j]!), -1, true), bs[j]!)); // [K, B, 1]
+    ws.push(at(w, j));
+    us.push(at(u, j));
+    const t = tf.tanh(tf.add(tf.sum(tf.mul(y, ws[j]!), -1, true), at(b, j))); // [K, B, 1]
     y = tf.add(y, tf.mul(t, us[j]!));
     ts.push(t);
   }
-  const t = n === 1 ? ts[0]! : tf.concat(ts, 2); // [K, B, S]
-  save([tf.stack(ys), t, w, u]);
-  // Sums a per-sample gradient `[K, B, …]` over the axes its parameter was broadcast along.
-  const reduceTo = (g: tf.Tensor, shape: number[]) => tf.reshape(tf.sum(g, shape[0] === 1 ? [0, 1] : [0]), shape);
+  save([...ys, ...ws, ...us, ...ts]);
+  // Sums per-step gradients `[K, B, …]`, stacked to `[S, K, B, …]`, over the axes the parameter
+  // `[S, P, …]` was broadcast along (K, and B when P = 1).
+  const reduceTo = (parts: tf.Tensor[], shape: number[]) => tf.reshape(tf.sum(tf.stack(parts), shape[1] === 1 ? [1, 2] : [1]), shape);
   return {
-    value: tf.concat([y, t], 2) as tf.Tensor3D,
+    value: tf.concat([y, ...ts], 2) as tf.Tensor3D,
     gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
-      const [yStack, tAll, wAll, uAll] = saved as [tf.Tensor4D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-      const [gOut, gT] = tf.split(dy, [d, n], 2);
-      const yPrev = tf.unstack(yStack);
-      const wj = tf.unstack(wAll, 1);
-      const uj = tf.unstack(uAll, 1);
-      const tj = n === 1 ? [tAll] : tf.split(tAll, n, 2);
-      const gTj = n === 1 ? [gT] : tf.split(gT, n, 2);
-      const sech2 = tf.sub(1, tf.square(tAll));
-      const sech2j = n === 1 ? [sech2] : tf.split(sech2, n, 2);
+      const yPrev = saved.slice(0, n);
+      const wj = saved.slice(n, 2 * n);
+      const uj = saved.slice(2 * n, 3 * n);
+      const tj = saved.slice(3 * n, 4 * n);
+      const [gOut, ...gTj] = tf.split(dy, [d, ...Array<number>(n).fill(1)], 2);
       let g: tf.Tensor = gOut!;
       const gw: tf.Tensor[] = new Array(n);
       const gu: tf.Tensor[] = new Array(n);
       const gb: tf.Tensor[] = new Array(n);
       for (let j = n - 1; j >= 0; j--) {
-        const r = tf.mul(tf.add(tf.sum(tf.mul(g, uj[j]!), -1, true), gTj[j]!), sech2j[j]!); // [K, B, 1]
+        const sech2 = tf.sub(1, tf.square(tj[j]!));
+        const r = tf.mul(tf.add(tf.sum(tf.mul(g, uj[j]!), -1, true), gTj[j]!), sech2); // [K, B, 1]
         gu[j] = tf.mul(g, tj[j]!);
         gw[j] = tf.mul(r, yPrev[j]!);
         gb[j] = r;
         g = tf.add(g, tf.mul(r, wj[j]!));
       }
-      return [
-        g,
-        reduceTo(tf.stack(gw, 2), w.shape),
-        reduceTo(tf.stack(gu, 2), u.shape),
-        reduceTo(tf.stack(gb, 2), b.shape),
-      ];
+      return [g, reduceTo(gw, w.shape), reduceTo(gu, u.shape), reduceTo(gb, b.shape)];
     },
   };
 });
@@ -235,11 +230,13 @@ const planarChain = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
  * ops: on the wasm backend each op has a fixed cost, so a step's ~25 small ops, not its
  * arithmetic, dominate. The raw parameters of all S steps come from ONE matrix product
  * h·[W₁ … W_S] + [b₁ … b_S] (the steps' head kernels concatenated; global parameters are
- * stacked), the constraint û is applied once to `[B, S, D]` tensors, and only the transform
+ * stacked), the constraint û is applied once to `[S, B, D]` tensors, and only the transform
  *
  *   z_j = z_{j−1} + û_j·t_j,   t_j = tanh(w_jᵀz_{j−1} + b_j)   (j = 1 … S)
  *
- * runs per step (6 ops, and ~8 in the hand-written gradient of `planarChain`). The log-dets log(s_j·(1 − t_j²) + t_j²) of all steps are computed at the
+ * runs per step, inside one op (`planarChain`: 6 kernels per step forward, ~8 in its hand-written
+ * gradient). Layouts keep S on the leading axis and per-step pieces are taken with gather: on
+ * wasm, slice/split/unstack copy their whole input once per output. The log-dets log(s_j·(1 − t_j²) + t_j²) of all steps are computed at the
  * end from the stacked t `[K, B, S]` (the same cancellation-free form as `PlanarFlowStep`).
  *
  * `forward` returns Σ_j log-det_j (the log-det of the composition); `forwardEach` the per-step
@@ -262,7 +259,7 @@ export class PlanarFlowStack implements FlowStep {
     for (let j = 0; j < count; j++) this.substeps.push(new PlanarFlowStep(latentDim, contextDim, random));
   }
 
-  /** Raw u, w `[B, S, D]` and b `[B, S, 1]` of every step (leading axis 1 for global parameters). */
+  /** Raw u, w `[S, B, D]` and b `[S, B, 1]` of every step (B = 1 for global parameters). */
   rawParams(context?: tf.Tensor2D): { u: tf.Tensor3D; w: tf.Tensor3D; b: tf.Tensor3D } {
     return tf.tidy(() => {
       const d = this.latentDim;
@@ -277,10 +274,10 @@ export class PlanarFlowStack implements FlowStep {
         const kernel = n === 1 ? heads[0]!.kernel : tf.concat(heads.map((h) => h.kernel), 1);
         const bias = n === 1 ? heads[0]!.bias : tf.concat(heads.map((h) => h.bias), 0);
         const p = tf.reshape(tf.add(matMul(context, kernel as tf.Tensor2D), bias), [context.shape[0], n, 2 * d + 1]);
-        const [u, w, b] = tf.split(p, [d, d, 1], 2);
+        const [u, w, b] = tf.split(tf.transpose(p, [1, 0, 2]), [d, d, 1], 2);
         return { u, w, b } as unknown as tf.TensorContainerObject;
       }
-      const stack = (k: 'u' | 'w' | 'b', m: number) => tf.reshape(tf.stack(this.substeps.map((s) => s[k]!)), [1, n, m]);
+      const stack = (k: 'u' | 'w' | 'b', m: number) => tf.reshape(tf.stack(this.substeps.map((s) => s[k]!)), [n, 1, m]);
       return { u: stack('u', d), w: stack('w', d), b: stack('b', 1) } as unknown as tf.TensorContainerObject;
     }) as unknown as { u: tf.Tensor3D; w: tf.Tensor3D; b: tf.Tensor3D };
   }
@@ -295,7 +292,7 @@ export class PlanarFlowStack implements FlowStep {
       const d = this.latentDim;
       const [y, t] = tf.split(planarChain(z, w, uHat, b), [d, this.count], 2) as [tf.Tensor3D, tf.Tensor3D]; // t `[K, B, S]`
       const tSq = tf.square(t);
-      const sRow = tf.reshape(s, [s.shape[0], this.count]); // [B, S] (or [1, S])
+      const sRow = tf.transpose(tf.reshape(s, [this.count, s.shape[1]])); // [B, S] (or [1, S])
       const logDets = tf.log(tf.add(tf.mul(sRow, tf.sub(1, tSq)), tSq)) as tf.Tensor3D;
       return { z: y, logDets } as unknown as tf.TensorContainerObject;
     }) as unknown as StackedFlowResult;
