@@ -12,7 +12,7 @@ export const planarFlowStepFactory = definePlugin({
   // A flow encoder passes `stepCount` (how many consecutive planar steps its config asks for):
   // S > 1 builds one `PlanarFlowStack` standing for all of them (fewer ops, same math and weights).
   create: (_o, ctx: BuildContext) => {
-    const count = (ctx as BuildContext & { stepCount?: number }).stepCount ?? 1;
+    const count = ctx.stepCount ?? 1;
     return count > 1
       ? new PlanarFlowStack(ctx.latentDim, ctx.contextDim ?? 0, ctx.random, count)
       : new PlanarFlowStep(ctx.latentDim, ctx.contextDim ?? 0, ctx.random);

@@ -26,6 +26,11 @@ export interface BuildContext {
   /** For flow-step factories: the step's index among the encoder's steps of its type (RealNVP alternates halves with it). */
   stepIndex?: number;
   /**
+   * For flow-step factories: how many consecutive steps of this type the config entry still asks
+   * for. A factory may return one stacked step (`substeps`, `forwardEach`) standing for up to this many.
+   */
+  stepCount?: number;
+  /**
    * Builds another registered plugin by spec (a flow encoder builds its steps this way), so
    * plugins never import each other. `field` names the spec's place in the config.
    */
