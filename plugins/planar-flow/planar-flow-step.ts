@@ -51,16 +51,21 @@ export class PlanarFlowStep implements FlowStep {
     random: Random,
   ) {
     const d = latentDim;
+    // Pyro's initialisation: uniform(−1/√D, 1/√D).
+    const init = (n: number) => {
+      const a = new Float32Array(n);
+      const lim = 1 / Math.sqrt(d);
+      for (let i = 0; i < n; i++) a[i] = (2 * random.uniform() - 1) * lim;
+      return a;
+    };
     if (contextDim > 0) {
-      this.head = new Dense(contextDim, 2 * d + 1, random);
+      // The head starts with zero weights and Pyro's biases: every row starts from the same
+      // planar map and the dependence on h(x) is learned. (A Glorot-random head starts each row
+      // at a different random map; on the quick MNIST bench that left the encoder far behind:
+      // gap 17.4 vs 5.3 nats, log p̂ −207.6 vs −198.2 after 90 steps, 2 seeds.)
+      this.head = new Dense(contextDim, 2 * d + 1, random, { init: 'zeros' });
+      tf.tidy(() => this.head!.bias.assign(tf.tensor1d(init(2 * d + 1))));
     } else {
-      // Pyro's initialisation: uniform(−1/√D, 1/√D).
-      const init = (n: number) => {
-        const a = new Float32Array(n);
-        const lim = 1 / Math.sqrt(d);
-        for (let i = 0; i < n; i++) a[i] = (2 * random.uniform() - 1) * lim;
-        return a;
-      };
       this.u = tf.variable(tf.tensor1d(init(d)), true);
       this.w = tf.variable(tf.tensor1d(init(d)), true);
       this.b = tf.variable(tf.tensor1d(init(1)), true);

@@ -220,6 +220,11 @@ describe('flow encoder parameters λ', () => {
   it('carry h(x), so optimising λ per row (the amortisation-gap evaluation) moves the flow too', () => {
     const vae = createVae(model({ type: 'planar', hidden: [8], steps: 3 }), { seed: 3 });
     const enc = vae.encoder as FlowEncoder;
+    // Planar heads start with zero weights (every row the same map); give them some, as training would.
+    const r = new Random(6);
+    for (const [name, v] of Object.entries(vae.getWeights())) {
+      if (/steps\/.*head\/kernel$/.test(name)) v.assign(tf.mul(r.normal(v.shape), 0.3));
+    }
     const x = new Random(5).normal<tf.Rank.R2>([4, 4]);
     const lambda = enc.params(x);
     const g = tf.grad((l: tf.Tensor) => tf.sum(vae.elbo(x, { samples: 4, lambda: l as tf.Tensor2D }).elbo))(lambda);
