@@ -6,6 +6,7 @@ import { Likelihood } from './likelihood.js';
 import { KlRule, findKlRule } from './kl-rule.js';
 import { logMeanExp } from './math.js';
 import { Random } from './random.js';
+import { checkPositiveInt } from './checks.js';
 import { prefixed, type NamedVariable } from './variables.js';
 import type { Posterior } from './posterior.js';
 
@@ -89,7 +90,7 @@ export class Vae {
   }
 
   private checkSamples(k: number): void {
-    if (!Number.isInteger(k) || k < 1) throw new Error(`samples: expected a positive integer; got ${k}`);
+    checkPositiveInt('samples', k);
   }
 
   /** The z block the likelihood sees (the first latent block of a ladder; all of z otherwise). */

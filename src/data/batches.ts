@@ -1,3 +1,4 @@
+import { checkPositiveInt } from '../core/checks.js';
 import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
 import type { Dataset } from './dataset.js';
@@ -47,9 +48,7 @@ function gatherRows(data: Dataset, order: Int32Array | null, from: number, to: n
  * run equals an uninterrupted one).
  */
 export function batches(data: Dataset, { batchSize, random, shuffle = true }: BatchOptions): Generator<tf.Tensor2D> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize: expected a positive integer; got ${batchSize}`);
-  }
+  checkPositiveInt('batchSize', batchSize);
   if (data.rows * data.dim !== data.x.length) {
     throw new Error(`'${data.name}': ${data.rows} rows × ${data.dim} columns need ${data.rows * data.dim} values; x holds ${data.x.length}`);
   }

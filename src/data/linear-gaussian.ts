@@ -1,3 +1,4 @@
+import { checkPositiveInt } from '../core/checks.js';
 import { Random } from '../core/random.js';
 import {
   cholesky,
@@ -77,7 +78,7 @@ export class LinearGaussianModel {
 
   constructor({ W, b, sigma, dataDim, latentDim }: LinearGaussianParams) {
     for (const [field, v] of [['dataDim', dataDim], ['latentDim', latentDim]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`LinearGaussianModel ${field}: expected a positive integer; got ${v}`);
+      checkPositiveInt(`LinearGaussianModel ${field}`, v);
     }
     if (!(sigma > 0) || !Number.isFinite(sigma)) {
       throw new Error(`LinearGaussianModel sigma: expected a positive finite number; got ${sigma}`);

@@ -30,7 +30,7 @@ export class LogMeanExpAccumulator {
     readonly rows: number,
     readonly group: number,
   ) {
-    if (!Number.isInteger(group) || group < 1) throw new Error(`group: expected a positive integer; got ${group}`);
+    checkPositiveInt('group', group);
     this.m = new Float64Array(rows).fill(-Infinity);
     this.s = new Float64Array(rows);
     this.total = new Float64Array(rows);
@@ -180,8 +180,8 @@ export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: L
   return { mean, stdErr, perRow, samples };
 }
 
-export function checkPositiveInt(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${field}: expected a positive integer; got ${v}`);
-}
+import { checkPositiveInt } from '../core/checks.js';
+
+export { checkPositiveInt };
 
 export type { Progress };

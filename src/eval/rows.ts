@@ -1,3 +1,4 @@
+import { checkPositiveInt } from '../core/checks.js';
 import { tf } from '../core/tf.js';
 import type { Dataset } from '../data/dataset.js';
 import { Random } from '../core/random.js';
@@ -35,9 +36,7 @@ export interface RowBatch {
  * tensor is disposed when the generator moves on (or finishes), so do not keep it.
  */
 export function* rowBatches(data: EvalData, batchSize: number, { binarizeSeed = 0 }: { binarizeSeed?: number } = {}): Generator<RowBatch> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize: expected a positive integer; got ${batchSize}`);
-  }
+  checkPositiveInt('batchSize', batchSize);
   const n = rowCount(data);
   const p = rowWidth(data);
   const random = !isTensor(data) && data.binarize === 'dynamic' ? new Random(binarizeSeed) : null;

@@ -1,4 +1,5 @@
 import { PNG } from 'pngjs';
+import { checkPositiveInt } from '../core/checks.js';
 
 export interface ImageGridOptions {
   /** Height and width of one image; rows of `images` are `h·w` values, row-major. Default: square (√P). */
@@ -37,11 +38,6 @@ function checkRows(values: ArrayLike<number>, dim: number, what: string): number
     throw new Error(`${what}: expected a whole number (≥ 1) of rows of width ${dim}; got ${values.length} values`);
   }
   return values.length / dim;
-}
-
-function positiveInt(v: number, field: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${field}: expected a positive integer; got ${v}`);
-  return v;
 }
 
 /** Grey level 0–255 of an intensity (clamped to [0, 1]; NaN shows as red in `paint`). */
@@ -90,8 +86,8 @@ function canvas(width: number, height: number, background: [number, number, numb
 export function renderImageGrid(values: ArrayLike<number>, dim: number, options: ImageGridOptions = {}): Buffer {
   const n = checkRows(values, dim, 'renderImageGrid');
   const [h, w] = imageShapeOf(dim, options.imageShape);
-  const cols = Math.min(n, positiveInt(options.cols ?? Math.ceil(Math.sqrt(n)), 'cols'));
-  const scale = positiveInt(options.scale ?? 2, 'scale');
+  const cols = Math.min(n, checkPositiveInt('cols', options.cols ?? Math.ceil(Math.sqrt(n))));
+  const scale = checkPositiveInt('scale', options.scale ?? 2);
   const pad = options.pad ?? 2;
   const rows = Math.ceil(n / cols);
   const png = canvas(pad + cols * (w * scale + pad), pad + rows * (h * scale + pad), [128, 128, 128]);
@@ -111,8 +107,8 @@ export function renderPairGrid(inputs: ArrayLike<number>, reconstructions: Array
   const m = checkRows(reconstructions, dim, 'renderPairGrid reconstructions');
   if (n !== m) throw new Error(`renderPairGrid: ${n} inputs but ${m} reconstructions; expected the same number`);
   const [h, w] = imageShapeOf(dim, options.imageShape);
-  const perRow = Math.min(n, positiveInt(options.pairsPerRow ?? Math.max(1, Math.ceil(Math.sqrt(n) / 2) * 2), 'pairsPerRow'));
-  const scale = positiveInt(options.scale ?? 2, 'scale');
+  const perRow = Math.min(n, checkPositiveInt('pairsPerRow', options.pairsPerRow ?? Math.max(1, Math.ceil(Math.sqrt(n) / 2) * 2)));
+  const scale = checkPositiveInt('scale', options.scale ?? 2);
   const pad = options.pad ?? 2;
   const gap = pad * 4;
   const mark = 3;

@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
+import { checkPositiveInt } from '../core/checks.js';
 import type { Part, Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
@@ -102,12 +103,9 @@ export class NonFiniteLossError extends Error {
 }
 
 function checkOptions(vae: Vae, data: Dataset, o: TrainOptions): void {
-  const positiveInt = (v: unknown, field: string) => {
-    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`train.${field}: expected a positive integer; got ${JSON.stringify(v)}`);
-  };
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`train.epochs: expected a non-negative integer; got ${JSON.stringify(o.epochs)}`);
-  if (o.batchSize !== undefined) positiveInt(o.batchSize, 'batchSize');
-  if (o.objective?.samples !== undefined) positiveInt(o.objective.samples, 'objective.samples');
+  if (o.batchSize !== undefined) checkPositiveInt('train.batchSize', o.batchSize);
+  if (o.objective?.samples !== undefined) checkPositiveInt('train.objective.samples', o.objective.samples);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) {
     throw new Error(`train.learningRate: expected a positive number; got ${JSON.stringify(o.learningRate)}`);
   }
@@ -211,10 +209,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     validationSamples = 1,
     quiet = false,
   } = options;
-  const syncEvery = options.syncEvery ?? defaultSyncEvery(batchSize, data.dim);
-  if (!Number.isInteger(syncEvery) || syncEvery < 1) {
-    throw new Error(`train.syncEvery: expected a positive integer; got ${JSON.stringify(options.syncEvery)}`);
-  }
+  const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
   const objective: Required<Objective> = { type: options.objective?.type ?? 'elbo', samples: options.objective?.samples ?? 1 };
   const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
   const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
