@@ -25,7 +25,8 @@ export { coreModule } from './core/core-module.js';
 export { Dense, type DenseOptions } from './nn/dense.js';
 export { Mlp } from './nn/mlp.js';
 export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
-export { matMul, setFastMatMul, fastMatMulActive } from './nn/mat-mul.js';
+export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn/mat-mul.js';
+export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel } from './backend/host-kernel.js';
 
 export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
 

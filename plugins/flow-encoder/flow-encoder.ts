@@ -16,26 +16,27 @@ export interface FlowEncoderOptions {
   steps: FlowStepSpec[];
 }
 
-/** A built step with the label its errors use (`planar step 3 of 10 (model.encoder.steps[0])`). */
+/** One step of the config, with the label its errors use (`planar step 3 of 10 (model.encoder.steps[0])`). */
 export interface LabelledStep {
+  /** The chain entry computing it (a stacked entry stands for several steps). */
   step: FlowStep;
   label: string;
 }
 
 /**
- * A flow step standing for `substeps.length` consecutive steps, evaluated together with fewer
- * ops (e.g. planar's `PlanarFlowStack`). A flow-step factory may return one when the build
- * context's `stepCount` (consecutive steps of one config entry still to build) is > 1.
- * `forward` gives the summed log-det; `forwardEach` the log-det of each sub-step `[K, B, S]`.
+ * A flow step standing for `count` consecutive steps, evaluated together (e.g. planar's
+ * `PlanarFlow`: one head and one kernel for all of them). A flow-step factory may return one
+ * standing for up to the build context's `stepCount` (consecutive steps of one config entry still
+ * to build). `forward` gives the summed log-det; `forwardEach` the log-det of each step `[K, B, S]`.
  */
 export interface StackedFlowStep extends FlowStep {
-  readonly substeps: readonly FlowStep[];
+  readonly count: number;
   forwardEach(z: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D };
 }
 
 function isStacked(step: FlowStep): step is StackedFlowStep {
   const s = step as Partial<StackedFlowStep>;
-  return Array.isArray(s.substeps) && typeof s.forwardEach === 'function';
+  return typeof s.count === 'number' && typeof s.forwardEach === 'function';
 }
 
 /** A non-finite log-det from one step of a flow encoder (a NaN/Inf is an error, never silent). */
@@ -68,17 +69,20 @@ export class NonFiniteLogDetError extends Error {
  * (a ContainerModule contributing a `flow-step` factory) can be used from config. A step whose
  * log-det is NaN or ±Inf makes `sampleFromParams` throw `NonFiniteLogDetError` naming the step
  * (one read of a length-(number of steps) vector per call). A factory may return one stacked step
- * for several consecutive steps of a config entry (`StackedFlowStep`, e.g. planar): `flow` then
- * runs it as one unit, while `steps`, weight names and error labels still list every step.
+ * for several consecutive steps of a config entry (`StackedFlowStep`, e.g. planar): `flow` runs
+ * it as one unit and its weights are named by the range of steps it covers (`steps/0-9/…`;
+ * `steps/i/…` for an entry standing for one step), while `steps` and error labels list every step.
  */
 export class FlowEncoder implements Encoder {
   readonly net: Mlp;
   readonly meanHead: Dense;
   readonly logStdHead: Dense;
-  /** Every step, one entry per step of the config (a stacked step's sub-steps are listed singly). */
+  /** Every step, one entry per step of the config (a stacked entry is listed once per step it stands for). */
   readonly steps: LabelledStep[];
   /** What `flow` runs: steps and stacked steps, in order (together they cover `steps`). */
   readonly chain: FlowStep[];
+  /** Index in `steps` of each chain entry's first step. */
+  private readonly chainStart: number[] = [];
   /** Width C of the context h(x) in λ (0 when the steps are global). */
   readonly contextDim: number;
 
@@ -111,14 +115,16 @@ export class FlowEncoder implements Encoder {
           // standing for several of them (see `StackedFlowStep`); others return a single step.
           const overrides = { latentDim, contextDim: this.contextDim, stepIndex: index, stepCount: count - j };
           const step = ctx.create<FlowStep>('flow-step', stepSpec, field, overrides as Partial<Omit<BuildContext, 'create'>>);
-          this.chain.push(step);
-          const subs = isStacked(step) ? step.substeps : [step];
-          if (subs.length < 1 || subs.length > count - j) {
-            throw new Error(`flow encoder: the ${stepSpec.type} factory (${field}) returned ${subs.length} stacked steps; expected 1 to ${count - j}`);
+          const n = isStacked(step) ? step.count : 1;
+          if (!Number.isInteger(n) || n < 1 || n > count - j) {
+            step.dispose();
+            throw new Error(`flow encoder: the ${stepSpec.type} factory (${field}) returned a step standing for ${n} steps; expected 1 to ${count - j}`);
           }
-          subs.forEach((sub, m) => this.steps.push({ step: sub, label: `${stepSpec.type} step ${j + m + 1} of ${count} (${field})` }));
-          perType.set(stepSpec.type, index + subs.length);
-          j += subs.length;
+          this.chain.push(step);
+          this.chainStart.push(this.steps.length);
+          for (let m = 0; m < n; m++) this.steps.push({ step, label: `${stepSpec.type} step ${j + m + 1} of ${count} (${field})` });
+          perType.set(stepSpec.type, index + n);
+          j += n;
         }
       });
     } catch (e) {
@@ -258,7 +264,11 @@ export class FlowEncoder implements Encoder {
       ...prefixed('net', this.net.variables()),
       ...prefixed('mean', this.meanHead.variables()),
       ...prefixed('logStd', this.logStdHead.variables()),
-      ...this.steps.flatMap(({ step }, i) => prefixed(`steps/${i}`, step.variables())),
+      ...this.chain.flatMap((step, i) => {
+        const first = this.chainStart[i]!;
+        const n = isStacked(step) ? step.count : 1;
+        return prefixed(n === 1 ? `steps/${first}` : `steps/${first}-${first + n - 1}`, step.variables());
+      }),
     ];
   }
 
@@ -266,7 +276,7 @@ export class FlowEncoder implements Encoder {
     this.net?.dispose();
     this.meanHead?.dispose();
     this.logStdHead?.dispose();
-    // The chain owns the steps (a stacked step disposes its sub-steps).
+    // The chain owns the steps.
     for (const step of this.chain ?? []) step.dispose();
   }
 }

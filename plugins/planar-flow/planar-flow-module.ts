@@ -2,21 +2,16 @@ import { ContainerModule } from 'inversify';
 import { z } from 'zod';
 import { PluginFactory, definePlugin } from '../../src/index.js';
 import type { BuildContext } from '../../src/index.js';
-import { PlanarFlowStack, PlanarFlowStep } from './planar-flow-step.js';
+import { PlanarFlow } from './planar-flow-step.js';
 
 export const planarFlowStepFactory = definePlugin({
   role: 'flow-step',
   name: 'planar',
   description: 'Planar flow step y = z + û·tanh(wᵀz + b), wᵀû > −1 (Rezende & Mohamed 2015); amortised on h(x)',
   options: z.object({}).strict(),
-  // A flow encoder passes `stepCount` (how many consecutive planar steps its config asks for):
-  // S > 1 builds one `PlanarFlowStack` standing for all of them (fewer ops, same math and weights).
-  create: (_o, ctx: BuildContext) => {
-    const count = ctx.stepCount ?? 1;
-    return count > 1
-      ? new PlanarFlowStack(ctx.latentDim, ctx.contextDim ?? 0, ctx.random, count)
-      : new PlanarFlowStep(ctx.latentDim, ctx.contextDim ?? 0, ctx.random);
-  },
+  // A flow encoder passes `stepCount` (how many consecutive planar steps its config entry still
+  // asks for): one `PlanarFlow` stands for all of them (one head, one kernel; see its comment).
+  create: (_o, ctx: BuildContext) => new PlanarFlow(ctx.latentDim, ctx.contextDim ?? 0, ctx.random, ctx.stepCount ?? 1),
 });
 
 export default new ContainerModule(({ bind }) => {

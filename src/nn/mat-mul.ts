@@ -25,6 +25,11 @@ export function setFastMatMul(on: boolean | null): void {
   enabled = on;
 }
 
+/** The setting made with `setFastMatMul` (`null`: the default). Host kernels are off when it is `false`. */
+export function fastMatMulSetting(): boolean | null {
+  return enabled;
+}
+
 export function fastMatMulActive(): boolean {
   return enabled ?? fastGradientBackends.has(tf.getBackend());
 }

@@ -1,0 +1,98 @@
+import { tf } from '../core/tf.js';
+import { fastMatMulSetting } from '../nn/mat-mul.js';
+
+/**
+ * Kernels written in TypeScript over float32 arrays ("host kernels"), for the backends whose
+ * tensors live in this process's memory: wasm (views on the wasm heap, no copy) and cpu (the
+ * backend's own arrays). On wasm every tfjs op has a fixed cost of tens of µs, so a long chain
+ * of tiny ops (a planar flow's per-step dot products and updates on `[K, B, D]` tensors) costs
+ * far more in dispatch than in arithmetic; one host kernel replaces the chain with a loop.
+ *
+ * A host kernel is a tfjs kernel (`tf.registerKernel`) for `wasm` and `cpu`; it has no
+ * registered gradient, so an op using it wraps it in `tf.customGrad` with a second host kernel
+ * for the backward pass. Other backends (tfjs-node, webgl) do not get it: callers check
+ * `hostKernelAvailable` and fall back to ordinary tfjs ops. Like the other speed fixes it is
+ * off under `setFastMatMul(false)`.
+ *
+ * Inputs must be float32; `compute` must write every element of every output (outputs are not
+ * cleared: on wasm they are freshly allocated heap memory).
+ */
+export interface HostKernel {
+  /** The kernel name (unique in the process, e.g. `VaekitPlanarStack`). */
+  readonly name: string;
+  /** Input names, in the order `compute` receives them. */
+  readonly inputs: readonly string[];
+  /** Output shapes from the input shapes (throw here on inconsistent shapes). */
+  outputShapes(shapes: readonly number[][]): number[][];
+  compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][]): void;
+}
+
+const HOST_BACKENDS = ['wasm', 'cpu'] as const;
+type HostBackend = (typeof HOST_BACKENDS)[number];
+
+interface WasmLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+interface CpuLike {
+  data: { get(dataId: tf.DataId): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+  const ins = kernel.inputs.map((name) => {
+    const t = args.inputs[name];
+    if (!t) throw new Error(`${kernel.name}: missing input "${name}"`);
+    if (t.dtype !== 'float32') throw new Error(`${kernel.name}: input "${name}" must be float32; got ${t.dtype}`);
+    return t;
+  });
+  const shapes = ins.map((t) => t.shape);
+  const outShapes = kernel.outputShapes(shapes);
+  if (backendName === 'wasm') {
+    const backend = args.backend as WasmLike;
+    const outs = outShapes.map((s) => backend.makeOutput(s, 'float32'));
+    // Views are taken after every allocation: an allocation may grow the heap and detach older views.
+    kernel.compute(
+      ins.map((t) => backend.typedArrayFromHeap(t)),
+      outs.map((t) => backend.typedArrayFromHeap(t)),
+      shapes,
+    );
+    return outs;
+  }
+  const backend = args.backend as CpuLike;
+  const outs = outShapes.map((s) => new Float32Array(size(s)));
+  kernel.compute(
+    ins.map((t) => backend.data.get(t.dataId).values as Float32Array),
+    outs,
+    shapes,
+  );
+  return outs.map((v, i) => backend.makeTensorInfo(outShapes[i]!, 'float32', v));
+}
+
+/** Registers `kernel` for the wasm and cpu backends (once per name; later calls are no-ops). */
+export function registerHostKernel(kernel: HostKernel): void {
+  for (const backendName of HOST_BACKENDS) {
+    if (tf.getKernel(kernel.name, backendName)) continue;
+    tf.registerKernel({
+      kernelName: kernel.name,
+      backendName,
+      kernelFunc: (args) => run(kernel, backendName, args as unknown as Parameters<typeof run>[2]),
+    });
+  }
+}
+
+/** Whether `name` runs on the current backend (a host backend, the kernel registered, speed fixes not turned off). */
+export function hostKernelAvailable(name: string): boolean {
+  const backend = tf.getBackend();
+  return fastMatMulSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
+}
+
+/** Runs a registered host kernel: the output tensors in the order of `outputShapes`. */
+export function runHostKernel(name: string, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, {}) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
+}
