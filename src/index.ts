@@ -7,7 +7,7 @@ export { Random } from './core/random.js';
 export { Encoder, type EncoderSample } from './core/encoder.js';
 export { Prior } from './core/prior.js';
 export { Likelihood } from './core/likelihood.js';
-export { FlowStep, NoInverseError, type FlowResult } from './core/flow-step.js';
+export { FlowStep, NoInverseError, isStackedFlowStep, flowStepCount, flowStepPrefix, type FlowResult, type StackedFlowStep } from './core/flow-step.js';
 export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
 export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
 export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';

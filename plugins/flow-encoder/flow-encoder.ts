@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, standardNormalLogProbOfEps, diagonalNormalLogProb, prefixed } from '../../src/index.js';
+import { tf, Mlp, Dense, standardNormalLogProbOfEps, diagonalNormalLogProb, prefixed, isStackedFlowStep, flowStepCount, flowStepPrefix } from '../../src/index.js';
 import type { Activation, BuildContext, Encoder, EncoderSample, FlowStep, NamedVariable, Random } from '../../src/index.js';
 
 /** One entry of `steps` in a flow encoder's config: a flow-step plugin spec, repeated `count` times. */
@@ -21,22 +21,6 @@ export interface LabelledStep {
   /** The chain entry computing it (a stacked entry stands for several steps). */
   step: FlowStep;
   label: string;
-}
-
-/**
- * A flow step standing for `count` consecutive steps, evaluated together (e.g. planar's
- * `PlanarFlow`: one head and one kernel for all of them). A flow-step factory may return one
- * standing for up to the build context's `stepCount` (consecutive steps of one config entry still
- * to build). `forward` gives the summed log-det; `forwardEach` the log-det of each step `[K, B, S]`.
- */
-export interface StackedFlowStep extends FlowStep {
-  readonly count: number;
-  forwardEach(z: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D };
-}
-
-function isStacked(step: FlowStep): step is StackedFlowStep {
-  const s = step as Partial<StackedFlowStep>;
-  return typeof s.count === 'number' && typeof s.forwardEach === 'function';
 }
 
 /** A non-finite log-det from one step of a flow encoder (a NaN/Inf is an error, never silent). */
@@ -115,7 +99,7 @@ export class FlowEncoder implements Encoder {
           // standing for several of them (see `StackedFlowStep`); others return a single step.
           const overrides = { latentDim, contextDim: this.contextDim, stepIndex: index, stepCount: count - j };
           const step = ctx.create<FlowStep>('flow-step', stepSpec, field, overrides as Partial<Omit<BuildContext, 'create'>>);
-          const n = isStacked(step) ? step.count : 1;
+          const n = flowStepCount(step);
           if (!Number.isInteger(n) || n < 1 || n > count - j) {
             step.dispose();
             throw new Error(`flow encoder: the ${stepSpec.type} factory (${field}) returned a step standing for ${n} steps; expected 1 to ${count - j}`);
@@ -173,7 +157,7 @@ export class FlowEncoder implements Encoder {
       let z = z0;
       const parts: tf.Tensor3D[] = [];
       for (const step of this.chain) {
-        if (isStacked(step)) {
+        if (isStackedFlowStep(step)) {
           const r = step.forwardEach(z, context);
           z = r.z;
           parts.push(r.logDets);
@@ -264,11 +248,7 @@ export class FlowEncoder implements Encoder {
       ...prefixed('net', this.net.variables()),
       ...prefixed('mean', this.meanHead.variables()),
       ...prefixed('logStd', this.logStdHead.variables()),
-      ...this.chain.flatMap((step, i) => {
-        const first = this.chainStart[i]!;
-        const n = isStacked(step) ? step.count : 1;
-        return prefixed(n === 1 ? `steps/${first}` : `steps/${first}-${first + n - 1}`, step.variables());
-      }),
+      ...this.chain.flatMap((step, i) => prefixed(flowStepPrefix('steps', this.chainStart[i]!, flowStepCount(step)), step.variables())),
     ];
   }
 

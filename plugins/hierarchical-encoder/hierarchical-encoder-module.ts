@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { z } from 'zod';
-import { PluginFactory, activationSchema, definePlugin, hiddenSchema } from '../../src/index.js';
+import { PluginFactory, activationSchema, definePlugin, flowStepCount, hiddenSchema } from '../../src/index.js';
 import type { FlowStep } from '../../src/index.js';
 import { HierarchicalEncoder } from './hierarchical-encoder.js';
 
@@ -35,16 +35,23 @@ export const hierarchicalEncoderFactory = definePlugin({
     const trunkWidth = o.hidden.length ? o.hidden[o.hidden.length - 1]! : ctx.dataDim;
     const steps: FlowStep[] = [];
     const perType = new Map<string, number>();
-    // The flow-step contract of the flow encoder: D, the context width C of h(x), and the step's
-    // index among the steps of its type (RealNVP alternates halves with it).
+    // The flow-step contract of the flow encoder: D, the context width C of h(x), the step's
+    // index among the steps of its type (RealNVP alternates halves with it) and `stepCount`, the
+    // steps of the entry still to build (a factory may return one step standing for several).
     try {
       o.flow.forEach((spec, i) => {
         const { count = 1, ...stepSpec } = spec;
-        for (let c = 0; c < count; c++) {
+        for (let c = 0; c < count; ) {
           const stepIndex = perType.get(stepSpec.type) ?? 0;
-          perType.set(stepSpec.type, stepIndex + 1);
-          const overrides = { latentDim: ctx.latentDim, contextDim: trunkWidth, stepIndex };
-          steps.push(ctx.create<FlowStep>('flow-step', stepSpec, `${ctx.field}.flow[${i}]`, overrides));
+          const overrides = { latentDim: ctx.latentDim, contextDim: trunkWidth, stepIndex, stepCount: count - c };
+          const step = ctx.create<FlowStep>('flow-step', stepSpec, `${ctx.field}.flow[${i}]`, overrides);
+          steps.push(step);
+          const n = flowStepCount(step);
+          if (!Number.isInteger(n) || n < 1 || n > count - c) {
+            throw new Error(`hierarchical encoder: the ${stepSpec.type} factory (${ctx.field}.flow[${i}]) returned a step standing for ${n} steps; expected 1 to ${count - c}`);
+          }
+          perType.set(stepSpec.type, stepIndex + n);
+          c += n;
         }
       });
     } catch (e) {

@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, diagonalNormalLogProb, standardNormalLogProbOfEps, prefixed } from '../../src/index.js';
+import { tf, Mlp, Dense, diagonalNormalLogProb, standardNormalLogProbOfEps, prefixed, flowStepCount, flowStepPrefix } from '../../src/index.js';
 import type { Activation, Encoder, EncoderSample, FlowStep, NamedVariable, Random } from '../../src/index.js';
 import { ConditionalNet } from './conditional-net.js';
 
@@ -219,8 +219,19 @@ export class HierarchicalEncoder implements Encoder {
       ...prefixed('auxLogStd', this.auxLogStd.variables()),
       ...prefixed('z', this.zNet.variables()),
       ...prefixed('reverse', this.reverseNet.variables()),
-      ...this.flow.flatMap((s, i) => prefixed(`flow/${i}`, s.variables())),
+      ...this.flowVariables(),
     ];
+  }
+
+  /** `flow/<i>/…` per step; an entry standing for several steps is `flow/<first>-<last>/…`. */
+  private flowVariables(): NamedVariable[] {
+    let first = 0;
+    return this.flow.flatMap((s) => {
+      const n = flowStepCount(s);
+      const out = prefixed(flowStepPrefix('flow', first, n), s.variables());
+      first += n;
+      return out;
+    });
   }
 
   dispose(): void {

@@ -27,7 +27,7 @@ export interface BuildContext {
   stepIndex?: number;
   /**
    * For flow-step factories: how many consecutive steps of this type the config entry still asks
-   * for. A factory may return one stacked step (`substeps`, `forwardEach`) standing for up to this many.
+   * for. A factory may return one `StackedFlowStep` (`count`, `forwardEach`) standing for up to this many.
    */
   stepCount?: number;
   /**

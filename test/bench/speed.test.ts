@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PluginRegistry, createContainer, createVae, tf } from '../../plugins/index.js';
-import { parseArgs, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+import { medianInterval, parseArgs, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 
 const out = mkdtempSync(join(tmpdir(), 'vaekit-speed-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -42,6 +42,18 @@ describe('speed benchmark', () => {
     }
     expect(r.profile[0]!.forward).toBeGreaterThan(0);
 
+    // The target ratios are also measured interleaved: hand-written ÷ gaussian/bernoulli and
+    // planar ÷ gaussian per decoder, each with a 95 % interval around its median.
+    expect(r.paired.map((q) => `${q.numerator} ÷ ${q.denominator}`)).toEqual([
+      'hand-written ÷ gaussian/bernoulli',
+      'planar/bernoulli ÷ gaussian/bernoulli',
+      'planar/gaussian ÷ gaussian/gaussian',
+    ]);
+    for (const q of r.paired) {
+      expect(q.ratio).toBeGreaterThan(0);
+      expect(q.low).toBeLessThanOrEqual(q.ratio);
+      expect(q.high).toBeGreaterThanOrEqual(q.ratio);
+    }
     // Targets are printed as PASS/FAIL lines (timings are not asserted); the leak check passes.
     expect(r.checks.some((c) => /2\.5×/.test(c.text))).toBe(true);
     expect(r.checks.some((c) => /planar steps cost/.test(c.text))).toBe(true);
@@ -50,14 +62,16 @@ describe('speed benchmark', () => {
     const md = readFileSync(join(out, 'speed.md'), 'utf8');
     expect(md).toContain('## wasm, batch 100');
     expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand |');
-    expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step/m);
+    expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step .* faster than hand-written/m);
+    expect(md).toContain('## Target ratios, measured interleaved');
     const json = JSON.parse(readFileSync(join(out, 'speed.json'), 'utf8')) as SpeedResult;
     expect(json.steps).toHaveLength(r.steps.length);
     expect(json.quick).toBe(true);
     expect(lines.join('\n')).toContain('## Targets');
     expect(existsSync(join(out, 'speed.json'))).toBe(true);
     // Nothing is left behind but what building and disposing the models themselves leaves (the
-    // bench builds each combination 3 times: search, steps, IS); measured here per combination.
+    // bench builds each combination 3 times: search, steps, IS, and the paired ratios build
+    // gaussian/bernoulli twice more and gaussian/gaussian, planar/… once more); measured per combination.
     const leftBehind = tf.memory().numTensors - before;
     let buildLeak = 0;
     for (const s of measured) {
@@ -65,9 +79,21 @@ describe('speed benchmark', () => {
       const config = { latentDim: 50, dataDim: 784, encoder: spec.encoder, prior: spec.prior, likelihood: { type: s.likelihood, hidden: [200, 200], activation: 'tanh' as const } };
       const n0 = tf.memory().numTensors;
       createVae(config).dispose();
-      buildLeak += 3 * (tf.memory().numTensors - n0);
+      const builds = 3 + r.paired.filter((q) => q.numerator === `${s.encoder}/${s.likelihood}` || q.denominator === `${s.encoder}/${s.likelihood}`).length;
+      buildLeak += builds * (tf.memory().numTensors - n0);
     }
     expect(leftBehind).toBe(buildLeak);
+  });
+
+  it('gives a 95 % interval for a median from order statistics', () => {
+    const xs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    // n = 12: P(Bin(12, ½) ≤ 2) = 0.0193 ≤ 2.5 % < P(≤ 3) = 0.073, so [x₍₃₎, x₍₁₀₎].
+    expect(medianInterval(xs(12))).toEqual([3, 10]);
+    // n = 20: P(≤ 5) = 0.0207, P(≤ 6) = 0.0577: [x₍₆₎, x₍₁₅₎].
+    expect(medianInterval(xs(20))).toEqual([6, 15]);
+    // n = 6: P(≤ 0) = 0.0156: [x₍₁₎, x₍₆₎]; n = 5: P(≤ 0) = 0.03 > 2.5 %: the whole range.
+    expect(medianInterval(xs(6))).toEqual([1, 6]);
+    expect(medianInterval(xs(5))).toEqual([1, 5]);
   });
 
   it('parses its flags and rejects unknown or malformed ones', () => {
