@@ -181,11 +181,32 @@ export class FlowEncoder implements Encoder {
   }
 
   sampleFromParams(lambda: tf.Tensor2D, samples: number): EncoderSample {
+    const { mean, logStd, context } = this.splitParams(lambda);
+    try {
+      return this.sampleParts(mean, logStd, context, samples);
+    } finally {
+      tf.dispose([mean, logStd, ...(context ? [context] : [])]);
+    }
+  }
+
+  /** `sampleFromParams(params(x))` without joining μ, log σ and h into λ and splitting them again (same draws). */
+  sample(x: tf.Tensor2D, samples: number): EncoderSample {
+    const parts = tf.tidy(() => {
+      const h = this.net.apply(x);
+      const out = { mean: this.meanHead.apply(h), logStd: this.logStdHead.apply(h) };
+      return (this.contextDim > 0 ? { ...out, context: h } : out) as unknown as tf.TensorContainerObject;
+    }) as unknown as { mean: tf.Tensor2D; logStd: tf.Tensor2D; context?: tf.Tensor2D };
+    try {
+      return this.sampleParts(parts.mean, parts.logStd, parts.context, samples);
+    } finally {
+      tf.dispose([parts.mean, parts.logStd, ...(parts.context ? [parts.context] : [])]);
+    }
+  }
+
+  private sampleParts(mean: tf.Tensor2D, logStd: tf.Tensor2D, context: tf.Tensor2D | undefined, samples: number): EncoderSample {
     const d = this.latentDim;
     const out = tf.tidy(() => {
-      const { mean, logStd, context } = this.splitParams(lambda);
-      const b = lambda.shape[0];
-      const eps = this.random.normal<tf.Rank.R3>([samples, b, d]);
+      const eps = this.random.normal<tf.Rank.R3>([samples, mean.shape[0], d]);
       const z0 = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
       const logQ0 = standardNormalLogProbOfEps(eps, logStd);
       if (this.steps.length === 0) return { z: z0, logQ: logQ0 } as unknown as tf.TensorContainerObject;
@@ -205,15 +226,6 @@ export class FlowEncoder implements Encoder {
       out.sums.dispose();
     }
     return { z: out.z, logQ: out.logQ };
-  }
-
-  sample(x: tf.Tensor2D, samples: number): EncoderSample {
-    const lambda = this.params(x);
-    try {
-      return this.sampleFromParams(lambda, samples);
-    } finally {
-      lambda.dispose();
-    }
   }
 
   /**

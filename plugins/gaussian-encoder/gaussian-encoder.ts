@@ -42,17 +42,24 @@ export class GaussianEncoder implements Encoder {
       throw new Error(`gaussian encoder: expected λ of shape [B, ${2 * d}]; got [${lambda.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
-      const b = lambda.shape[0];
       const [mean, logStd] = tf.split(lambda, [d, d], 1) as [tf.Tensor2D, tf.Tensor2D];
-      const eps = this.random.normal<tf.Rank.R3>([samples, b, d]);
-      const z = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
-      const logQ = standardNormalLogProbOfEps(eps, logStd) as tf.Tensor2D;
-      return { z, logQ, posterior: diagonalGaussian(mean, logStd) } as unknown as tf.TensorContainerObject;
+      return this.sampleParts(mean, logStd, samples) as unknown as tf.TensorContainerObject;
     }) as unknown as EncoderSample;
   }
 
+  /** `sampleFromParams(params(x))` without joining μ and log σ into λ and splitting them again (same draws). */
   sample(x: tf.Tensor2D, samples: number): EncoderSample {
-    return tf.tidy(() => this.sampleFromParams(this.params(x), samples) as unknown as tf.TensorContainerObject) as unknown as EncoderSample;
+    return tf.tidy(() => {
+      const h = this.net.apply(x);
+      return this.sampleParts(this.meanHead.apply(h), this.logStdHead.apply(h), samples) as unknown as tf.TensorContainerObject;
+    }) as unknown as EncoderSample;
+  }
+
+  private sampleParts(mean: tf.Tensor2D, logStd: tf.Tensor2D, samples: number): EncoderSample {
+    const eps = this.random.normal<tf.Rank.R3>([samples, mean.shape[0], this.latentDim]);
+    const z = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
+    const logQ = standardNormalLogProbOfEps(eps, logStd) as tf.Tensor2D;
+    return { z, logQ, posterior: diagonalGaussian(mean, logStd) };
   }
 
   mode(x: tf.Tensor2D): tf.Tensor2D {

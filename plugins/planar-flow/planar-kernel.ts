@@ -21,11 +21,12 @@ export const PLANAR_ROUNDING = 1e-6;
  *
  * Layout. Inputs z₀ `[K, B, D]` and the raw parameters p `[P, S, 2D + 1]`, each step's row
  * being [u (D), w (D), b (1)], with P = B (amortised: one set per row) or P = 1 (global,
- * broadcast over rows). Forward output `[K, B, D + S]` = [z_S, log-det_1 … log-det_S]. Backward:
- * inputs z₀, p and dy `[K, B, D + S]`; outputs dz₀ `[K, B, D]` and dp `[P, S, 2D + 1]` (summed
- * over samples, and over rows when P = 1). The backward pass recomputes the forward chain per
- * (sample, row) instead of saving it. Both loop over parameter rows, then the (sample, row)
- * pairs using them, so their working memory is ~S·D numbers.
+ * broadcast over rows). Forward outputs: `[K, B, D + S]` = [z_S, log-det_1 … log-det_S]; the
+ * constraint per parameter row and step `[P, S, D + 5]` = [û, s, c, a, ω, υ]; and the trace
+ * `[K, B, S, D + 1]` = [z_{j−1}, t_j] per step — the last two are kept for the backward pass,
+ * which so recomputes nothing. Backward: inputs p, the constraint, the trace and dy
+ * `[K, B, D + S]`; outputs dz₀ `[K, B, D]` and dp `[P, S, 2D + 1]` (summed over samples, and over
+ * rows when P = 1). Both loop over parameter rows, then the (sample, row) pairs using them.
  *
  * Gradient of the constraint (per step, nonzero w; a = wᵀu, ω = ‖w‖², υ = ‖u‖²,
  * q = √(ωυ + 1e-30), ε = 1e-6·D, σ the logistic function, G_û = ∂L/∂û, G_s = ∂L/∂s,
@@ -73,36 +74,22 @@ function sigmoid(a: number): number {
   return e / (1 + e);
 }
 
-/**
- * Per-step working memory for one row of parameters (S steps): û `[S, D]`, s, c, a = wᵀu,
- * ω = ‖w‖², υ = ‖u‖², and the backward pass's accumulators. Reused across calls (kernels run
- * one at a time): the loops below go parameter row by parameter row, so they stay ~S·D in size.
- */
+/** Per-step working memory of the backward pass for one parameter row, reused across calls (kernels run one at a time). */
 class Scratch {
-  uHat = new Float64Array(0);
-  s = new Float64Array(0);
-  c = new Float64Array(0);
-  a = new Float64Array(0);
-  ww = new Float64Array(0);
-  uu = new Float64Array(0);
   gUHat = new Float64Array(0);
   gWChain = new Float64Array(0);
   gS = new Float64Array(0);
   gB = new Float64Array(0);
-  /** z_{j−1} of each step `[S, D]`, t of each step, and the running gradient g `[D]`. */
-  zs = new Float64Array(0);
-  ts = new Float64Array(0);
   g = new Float64Array(0);
 
   fit(steps: number, d: number): this {
-    if (this.uHat.length < steps * d || this.s.length < steps || this.g.length < d) {
-      const sd = Math.max(steps * d, this.uHat.length);
-      const n = Math.max(steps, this.s.length);
-      this.uHat = new Float64Array(sd);
+    if (this.gUHat.length < steps * d || this.gS.length < steps || this.g.length < d) {
+      const sd = Math.max(steps * d, this.gUHat.length);
+      const n = Math.max(steps, this.gS.length);
       this.gUHat = new Float64Array(sd);
       this.gWChain = new Float64Array(sd);
-      this.zs = new Float64Array(sd);
-      for (const k of ['s', 'c', 'a', 'ww', 'uu', 'gS', 'gB', 'ts'] as const) this[k] = new Float64Array(n);
+      this.gS = new Float64Array(n);
+      this.gB = new Float64Array(n);
       this.g = new Float64Array(Math.max(d, this.g.length));
     }
     return this;
@@ -110,64 +97,86 @@ class Scratch {
 }
 const scratch = new Scratch();
 
-/** Fills û, s, c, a, ω, υ of the S steps of parameter row `row`. */
-function constrainRow(p: Float32Array, row: number, steps: number, d: number, sc: Scratch): void {
+/** Writes [û, s, c, a, ω, υ] `[S, D + 5]` of the S steps of parameter row `row` into `con`. */
+function constrainRow(p: Float32Array, row: number, steps: number, d: number, con: Float32Array): void {
   const width = 2 * d + 1;
+  const cw = d + 5;
   for (let j = 0; j < steps; j++) {
     const o = (row * steps + j) * width;
+    const ow = o + d;
+    const oc = (row * steps + j) * cw;
     let a = 0;
     let ww = 0;
     let uu = 0;
     for (let i = 0; i < d; i++) {
       const u = p[o + i]!;
-      const w = p[o + d + i]!;
+      const w = p[ow + i]!;
       a += w * u;
       ww += w * w;
       uu += u * u;
     }
     const sM = softplus(a) + PLANAR_DET_FLOOR + PLANAR_ROUNDING * d * Math.sqrt(ww * uu + 1e-30);
     const c = ww > 0 ? (sM - 1 - a) / ww : 0;
-    for (let i = 0; i < d; i++) sc.uHat[j * d + i] = p[o + i]! + c * p[o + d + i]!;
-    sc.s[j] = ww > 0 ? sM : 1;
-    sc.c[j] = c;
-    sc.a[j] = a;
-    sc.ww[j] = ww;
-    sc.uu[j] = uu;
+    for (let i = 0; i < d; i++) con[oc + i] = p[o + i]! + c * p[ow + i]!;
+    con[oc + d] = ww > 0 ? sM : 1;
+    con[oc + d + 1] = c;
+    con[oc + d + 2] = a;
+    con[oc + d + 3] = ww;
+    con[oc + d + 4] = uu;
   }
 }
 
+let yRow = new Float64Array(0);
 
 const forwardKernel: HostKernel = {
   name: PLANAR_STACK_KERNEL,
   inputs: ['z', 'p'],
   outputShapes: ([z, p]) => {
-    const { k, b, d, s } = dims(z!, p!, PLANAR_STACK_KERNEL);
-    return [[k, b, d + s]];
+    const { k, b, d, s, p: rows } = dims(z!, p!, PLANAR_STACK_KERNEL);
+    return [
+      [k, b, d + s],
+      [rows, s, d + 5],
+      [k, b, s, d + 1],
+    ];
   },
-  compute: ([z, p], [out], shapes) => {
+  compute: ([zIn, pIn], [outIn, conIn, traceIn], shapes) => {
+    const z = zIn!;
+    const p = pIn!;
+    const out = outIn!;
+    const con = conIn!;
+    const trace = traceIn!;
     const dm = dims(shapes[0]!, shapes[1]!, PLANAR_STACK_KERNEL);
     const { d, s: steps } = dm;
     const width = 2 * d + 1;
-    const sc = scratch.fit(steps, d);
-    const { uHat, s, g: y } = sc;
+    const cw = d + 5;
+    if (yRow.length < d) yRow = new Float64Array(d);
+    const y = yRow;
     for (let row = 0; row < dm.p; row++) {
-      constrainRow(p!, row, steps, d, sc);
+      constrainRow(p, row, steps, d, con);
       // The (sample, row) pairs kb = k·B + b using parameter row `row` (every pair when P = 1).
       const uses = dm.p === 1 ? dm.k * dm.b : dm.k;
       for (let use = 0; use < uses; use++) {
         const kb = dm.p === 1 ? use : use * dm.b + row;
-        for (let i = 0; i < d; i++) y[i] = z![kb * d + i]!;
+        const oz = kb * d;
+        for (let i = 0; i < d; i++) y[i] = z[oz + i]!;
         const o = kb * (d + steps);
         for (let j = 0; j < steps; j++) {
           const pw = (row * steps + j) * width + d;
-          let pre = p![pw + d]!;
-          for (let i = 0; i < d; i++) pre += p![pw + i]! * y[i]!;
+          const oc = (row * steps + j) * cw;
+          const ot = (kb * steps + j) * (d + 1);
+          let pre = p[pw + d]!;
+          for (let i = 0; i < d; i++) {
+            const yi = y[i]!;
+            trace[ot + i] = yi;
+            pre += p[pw + i]! * yi;
+          }
           const t = Math.tanh(pre);
-          for (let i = 0; i < d; i++) y[i]! += t * uHat[j * d + i]!;
+          trace[ot + d] = t;
+          for (let i = 0; i < d; i++) y[i] = y[i]! + t * con[oc + i]!;
           const t2 = t * t;
-          out![o + d + j] = Math.log(s[j]! * (1 - t2) + t2);
+          out[o + d + j] = Math.log(con[oc + d]! * (1 - t2) + t2);
         }
-        for (let i = 0; i < d; i++) out![o + i] = y[i]!;
+        for (let i = 0; i < d; i++) out[o + i] = y[i]!;
       }
     }
   },
@@ -175,21 +184,26 @@ const forwardKernel: HostKernel = {
 
 const backwardKernel: HostKernel = {
   name: PLANAR_STACK_GRAD_KERNEL,
-  inputs: ['z', 'p', 'dy'],
-  outputShapes: ([z, p, dy]) => {
-    const { k, b, d, s } = dims(z!, p!, PLANAR_STACK_GRAD_KERNEL);
-    if (dy!.join(',') !== [k, b, d + s].join(',')) throw new Error(`${PLANAR_STACK_GRAD_KERNEL}: expected dy [${k}, ${b}, ${d + s}]; got [${dy!.join(', ')}]`);
-    return [z!.slice(), p!.slice()];
+  inputs: ['p', 'con', 'trace', 'dy'],
+  outputShapes: ([p, con, trace, dy]) => {
+    if (trace!.length !== 4) throw new Error(`${PLANAR_STACK_GRAD_KERNEL}: expected a trace [K, B, S, D + 1]; got [${trace!.join(', ')}]`);
+    const [k, b, steps, d1] = trace! as [number, number, number, number];
+    const { d, s, p: rows } = dims([k, b, d1 - 1], p!, PLANAR_STACK_GRAD_KERNEL);
+    if (s !== steps || con!.join(',') !== [rows, s, d + 5].join(',') || dy!.join(',') !== [k, b, d + s].join(',')) {
+      throw new Error(`${PLANAR_STACK_GRAD_KERNEL}: inconsistent shapes p [${p!.join(', ')}], con [${con!.join(', ')}], trace [${trace!.join(', ')}], dy [${dy!.join(', ')}]`);
+    }
+    return [[k, b, d], p!.slice()];
   },
-  compute: ([z, p, dy], [dz, dp], shapes) => {
-    const dm = dims(shapes[0]!, shapes[1]!, PLANAR_STACK_GRAD_KERNEL);
+  compute: ([p, con, trace, dy], [dz, dp], shapes) => {
+    const [k, b, , d1] = shapes[2]! as [number, number, number, number];
+    const dm = dims([k, b, d1 - 1], shapes[0]!, PLANAR_STACK_GRAD_KERNEL);
     const { d, s: steps } = dm;
     const width = 2 * d + 1;
+    const cw = d + 5;
     const eps = PLANAR_ROUNDING * d;
     const sc = scratch.fit(steps, d);
-    const { uHat, s, gUHat, gWChain, gS, gB, zs, ts, g } = sc;
+    const { gUHat, gWChain, gS, gB, g } = sc;
     for (let row = 0; row < dm.p; row++) {
-      constrainRow(p!, row, steps, d, sc);
       gUHat.fill(0, 0, steps * d);
       gWChain.fill(0, 0, steps * d);
       gS.fill(0, 0, steps);
@@ -197,32 +211,24 @@ const backwardKernel: HostKernel = {
       const uses = dm.p === 1 ? dm.k * dm.b : dm.k;
       for (let use = 0; use < uses; use++) {
         const kb = dm.p === 1 ? use : use * dm.b + row;
-        // The forward chain again, keeping each step's input and t.
-        for (let i = 0; i < d; i++) zs[i] = z![kb * d + i]!;
-        for (let j = 0; j < steps; j++) {
-          const pw = (row * steps + j) * width + d;
-          let pre = p![pw + d]!;
-          for (let i = 0; i < d; i++) pre += p![pw + i]! * zs[j * d + i]!;
-          const t = Math.tanh(pre);
-          ts[j] = t;
-          if (j + 1 < steps) for (let i = 0; i < d; i++) zs[(j + 1) * d + i] = zs[j * d + i]! + t * uHat[j * d + i]!;
-        }
         const o = kb * (d + steps);
         for (let i = 0; i < d; i++) g[i] = dy![o + i]!;
         for (let j = steps - 1; j >= 0; j--) {
           const pw = (row * steps + j) * width + d;
-          const t = ts[j]!;
+          const oc = (row * steps + j) * cw;
+          const ot = (kb * steps + j) * (d + 1);
+          const t = trace![ot + d]!;
           const t2 = t * t;
           const sech2 = 1 - t2;
-          const sj = s[j]!;
+          const sj = con![oc + d]!;
           const det = sj * sech2 + t2;
           const l = dy![o + d + j]!;
           let dot = 0;
-          for (let i = 0; i < d; i++) dot += uHat[j * d + i]! * g[i]!;
+          for (let i = 0; i < d; i++) dot += con![oc + i]! * g[i]!;
           const r = sech2 * (dot + (l * 2 * t * (1 - sj)) / det);
           for (let i = 0; i < d; i++) {
             gUHat[j * d + i]! += g[i]! * t;
-            gWChain[j * d + i]! += r * zs[j * d + i]!;
+            gWChain[j * d + i]! += r * trace![ot + i]!;
             g[i]! += r * p![pw + i]!;
           }
           gS[j]! += (l * sech2) / det;
@@ -233,19 +239,20 @@ const backwardKernel: HostKernel = {
       // Through the constraint û = u + c·w, s = δ + softplus(a) to the raw u, w (see the comment above).
       for (let j = 0; j < steps; j++) {
         const o = (row * steps + j) * width;
-        const ww = sc.ww[j]!;
-        const c = sc.c[j]!;
+        const oc = (row * steps + j) * cw;
+        const c = con![oc + d + 1]!;
+        const ww = con![oc + d + 3]!;
         let gA = 0;
         let gWw = 0;
         let gUu = 0;
         if (ww > 0) {
-          const uu = sc.uu[j]!;
+          const uu = con![oc + d + 4]!;
           let gC = 0;
           for (let i = 0; i < d; i++) gC += gUHat[j * d + i]! * p![o + d + i]!;
           const root = Math.sqrt(ww * uu + 1e-30);
           const dsdw = (eps * uu) / (2 * root);
           const dsdu = (eps * ww) / (2 * root);
-          const sig = sigmoid(sc.a[j]!);
+          const sig = sigmoid(con![oc + d + 2]!);
           gA = (gC * (sig - 1)) / ww + gS[j]! * sig;
           gWw = (gC * (dsdw - c)) / ww + gS[j]! * dsdw;
           gUu = (gC * dsdu) / ww + gS[j]! * dsdu;
@@ -277,9 +284,10 @@ export function planarKernelAvailable(): boolean {
  */
 export const planarStackKernel = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [z, p, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-  save([z, p]);
+  const [out, con, trace] = runHostKernel(PLANAR_STACK_KERNEL, { z, p }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor4D];
+  save([p, con, trace]);
   return {
-    value: runHostKernel(PLANAR_STACK_KERNEL, { z, p })[0] as tf.Tensor3D,
-    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => runHostKernel(PLANAR_STACK_GRAD_KERNEL, { z: saved[0]!, p: saved[1]!, dy }),
+    value: out,
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => runHostKernel(PLANAR_STACK_GRAD_KERNEL, { p: saved[0]!, con: saved[1]!, trace: saved[2]!, dy }),
   };
 }) as (z: tf.Tensor3D, p: tf.Tensor3D) => tf.Tensor3D;

@@ -24,7 +24,8 @@ export interface HostKernel {
   readonly inputs: readonly string[];
   /** Output shapes from the input shapes (throw here on inconsistent shapes). */
   outputShapes(shapes: readonly number[][]): number[][];
-  compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][]): void;
+  /** Fills `outputs` from `inputs`; `attrs` are the numbers passed to `runHostKernel`. */
+  compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][], attrs: Readonly<Record<string, number>>): void;
 }
 
 const HOST_BACKENDS = ['wasm', 'cpu'] as const;
@@ -43,7 +44,8 @@ function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo[] {
+function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Record<string, unknown> }): tf.TensorInfo[] {
+  const attrs = (args.attrs ?? {}) as Record<string, number>;
   const ins = kernel.inputs.map((name) => {
     const t = args.inputs[name];
     if (!t) throw new Error(`${kernel.name}: missing input "${name}"`);
@@ -60,6 +62,7 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
       ins.map((t) => backend.typedArrayFromHeap(t)),
       outs.map((t) => backend.typedArrayFromHeap(t)),
       shapes,
+      attrs,
     );
     return outs;
   }
@@ -69,6 +72,7 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
     ins.map((t) => backend.data.get(t.dataId).values as Float32Array),
     outs,
     shapes,
+    attrs,
   );
   return outs.map((v, i) => backend.makeTensorInfo(outShapes[i]!, 'float32', v));
 }
@@ -92,7 +96,7 @@ export function hostKernelAvailable(name: string): boolean {
 }
 
 /** Runs a registered host kernel: the output tensors in the order of `outputShapes`. */
-export function runHostKernel(name: string, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
-  const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, {}) as tf.Tensor | tf.Tensor[];
+export function runHostKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];
   return Array.isArray(out) ? out : [out];
 }

@@ -1,4 +1,47 @@
 import { tf } from '../core/tf.js';
+import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
+
+const ADAM_KERNEL = 'VaekitAdam';
+/**
+ * Variables up to this many elements are updated by the host kernel, larger ones by tfjs ops: on
+ * wasm the kernel's loop costs ~9 ns per element against ~5 for the ops' SIMD passes, but saves
+ * their ~0.09 ms of dispatch (measured: [200] 0.011 vs 0.090 ms; [200, 1010] 1.95 vs 1.18 ms).
+ */
+export const ADAM_KERNEL_MAX_SIZE = 16384;
+const f32 = Math.fround;
+
+/**
+ * One Adam update of one variable as a host kernel (wasm, cpu): inputs x, m, v, g; outputs the new
+ * x, m, v. Every operation is rounded to float32 (`Math.fround`) in the order of the tfjs ops of
+ * `Adam.step`'s fallback (a float64 operation on float32 operands rounded once to float32 is the
+ * correctly rounded float32 result for +, −, ×, ÷ and √), so both paths give the same bits.
+ * attrs: b1 = β₁, c1 = 1 − β₁, b2 = β₂, c2 = 1 − β₂, alpha = −α_t, eps = ε̂ (see `Adam`).
+ */
+registerHostKernel({
+  name: ADAM_KERNEL,
+  inputs: ['x', 'm', 'v', 'g'],
+  outputShapes: (shapes) => {
+    const key = shapes[0]!.join(',');
+    if (shapes.some((s) => s.join(',') !== key)) throw new Error(`${ADAM_KERNEL}: x, m, v and g must have one shape; got ${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}`);
+    return [shapes[0]!.slice(), shapes[0]!.slice(), shapes[0]!.slice()];
+  },
+  compute: ([x, m, v, g], [xOut, mOut, vOut], _shapes, attrs) => {
+    const b1 = f32(attrs.b1!);
+    const c1 = f32(attrs.c1!);
+    const b2 = f32(attrs.b2!);
+    const c2 = f32(attrs.c2!);
+    const alpha = f32(attrs.alpha!);
+    const eps = f32(attrs.eps!);
+    for (let i = 0; i < x!.length; i++) {
+      const gi = g![i]!;
+      const mi = f32(f32(m![i]! * b1) + f32(gi * c1));
+      const vi = f32(f32(v![i]! * b2) + f32(f32(gi * gi) * c2));
+      mOut![i] = mi;
+      vOut![i] = vi;
+      xOut![i] = f32(x![i]! + f32(f32(mi / f32(f32(Math.sqrt(vi)) + eps)) * alpha));
+    }
+  },
+});
 
 export interface AdamOptions {
   learningRate: number;
@@ -24,9 +67,10 @@ export interface AdamSnapshot {
  *   θ ← θ − α·m̂/(√v̂ + ε),   m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
  *
  * computed in the equivalent form θ ← θ − α_t·m/(√v + ε̂) with α_t = α·√(1−β₂ᵗ)/(1−β₁ᵗ) and
- * ε̂ = ε·√(1−β₂ᵗ) (Kingma & Ba, end of section 2), which needs 11 kernels per variable and
- * constant scalars made once, against ~15 kernels plus per-call scalar uploads in tfjs's.
- * Results agree with `tf.train.adam` to float32 rounding.
+ * ε̂ = ε·√(1−β₂ᵗ) (Kingma & Ba, end of section 2): 11 tfjs ops per variable with constant
+ * scalars made once (tfjs's own Adam takes ~15 plus per-call scalar uploads), or, on wasm and cpu
+ * for variables of up to `ADAM_KERNEL_MAX_SIZE` elements, one host kernel (`VaekitAdam` above).
+ * Both paths give the same bits; results agree with `tf.train.adam` to float32 rounding.
  *
  * Unlike tfjs's optimizer its state can be snapshotted and restored in place (the trainer rolls
  * back to the last finite weights this way) and read/written as `[iter, m…, v…]`, the layout of
@@ -63,10 +107,19 @@ export class Adam {
     const { learningRate, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = this.options;
     const t = this.steps + 1;
     const root = Math.sqrt(1 - beta2 ** t);
+    const kernel = hostKernelAvailable(ADAM_KERNEL);
+    const attrs = { b1: beta1, c1: 1 - beta1, b2: beta2, c2: 1 - beta2, alpha: -learningRate * (root / (1 - beta1 ** t)), eps: epsilon * root };
     tf.tidy(() => {
-      const alpha = tf.scalar(-learningRate * (root / (1 - beta1 ** t)));
-      const eps = tf.scalar(epsilon * root);
+      const alpha = tf.scalar(attrs.alpha);
+      const eps = tf.scalar(attrs.eps);
       this.variables.forEach((x, i) => {
+        if (kernel && x.size <= ADAM_KERNEL_MAX_SIZE) {
+          const [nx, nm, nv] = runHostKernel(ADAM_KERNEL, { x, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, attrs);
+          this.m[i]!.assign(nm!);
+          this.v[i]!.assign(nv!);
+          x.assign(nx!);
+          return;
+        }
         const g = grads[i]!;
         const m = tf.add(tf.mul(this.m[i]!, this.b1), tf.mul(g, this.c1));
         const v = tf.add(tf.mul(this.v[i]!, this.b2), tf.mul(tf.square(g), this.c2));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tf, setFastMatMul } from '../../plugins/index.js';
+import { Random, tf, setFastMatMul } from '../../plugins/index.js';
 import { installWasmKernels } from '../../src/backend/wasm-kernels.js';
 
 afterEach(() => setFastMatMul(null));
@@ -69,6 +69,52 @@ describe('wasm speed kernels', () => {
     // 2×3·3×2 products: the matMul gradient forms agree exactly at this size.
     expect(shared).toEqual(copied);
     tf.dispose([x, w]);
+  });
+
+  it('slice and split exactly as tfjs does, for every rank 1–4, dtype and slice shape tried', () => {
+    const random = new Random(8);
+    const int = (n: number) => Math.floor(random.uniform() * n);
+    const both = (f: () => tf.Tensor | tf.Tensor[]) => {
+      const values = (r: tf.Tensor | tf.Tensor[]) => {
+        const list = Array.isArray(r) ? r : [r];
+        const out = list.map((t) => ({ shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) }));
+        tf.dispose(list);
+        return out;
+      };
+      const ours = values(f());
+      setFastMatMul(false);
+      try {
+        expect(ours).toEqual(values(f()));
+      } finally {
+        setFastMatMul(null);
+      }
+      return ours;
+    };
+    let nonTrivial = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const rank = 1 + (trial % 4);
+      const shape = Array.from({ length: rank }, () => 1 + int(5));
+      const dtype = (['float32', 'int32', 'bool'] as const)[trial % 3]!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Array.from({ length: n }, (_, i) => (dtype === 'bool' ? Number(i % 3 === 0) : dtype === 'int32' ? i - 7 : i * 0.37 - 2)), shape, dtype);
+      const begin = shape.map((d) => int(d));
+      const size = shape.map((d, i) => (int(4) === 0 ? -1 : 1 + int(d - begin[i]!)));
+      const sliced = both(() => tf.slice(x, begin, size));
+      if (sliced[0]!.data.length < n) nonTrivial++;
+      const axis = int(rank);
+      const d = shape[axis]!;
+      const first = int(d + 1);
+      both(() => tf.split(x, [first, d - first], axis));
+      x.dispose();
+    }
+    expect(nonTrivial).toBeGreaterThan(20); // most slices take part of their input
+    // λ-like split along the last axis and a continuous (leading-axis) slice.
+    const lambda = tf.tensor2d(Array.from({ length: 7 * 30 }, (_, i) => i), [7, 30]);
+    const parts = both(() => tf.split(lambda, [5, 5, 20], 1));
+    expect(parts.map((p) => p.shape)).toEqual([[7, 5], [7, 5], [7, 20]]);
+    expect(parts[2]!.data.slice(0, 3)).toEqual([10, 11, 12]);
+    both(() => tf.slice(lambda, [2, 0], [3, 30]));
+    lambda.dispose();
   });
 
   it('come with the gradients of every op the library uses (registered by the tfjs union package)', () => {

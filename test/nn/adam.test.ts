@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tf, Random } from '../../plugins/index.js';
+import { tf, Random, hostKernelAvailable, setFastMatMul } from '../../plugins/index.js';
 import { Adam } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
 
@@ -41,6 +41,36 @@ describe('Adam', () => {
     [p, q, fresh].forEach((r) => r.dispose());
     ours.dispose();
     theirs.dispose();
+  });
+
+  it('gives the same bits through its host kernel (wasm) as through tfjs ops, over 15 steps', () => {
+    expect(hostKernelAvailable('VaekitAdam')).toBe(true);
+    const run = (kernel: boolean) => {
+      const p = problem(4);
+      const initial = Array.from(p.w.dataSync());
+      const adam = new Adam([p.w, p.b], { learningRate: 0.02 });
+      for (let i = 0; i < 15; i++) {
+        const g = tf.variableGrads(p.loss, [p.w, p.b]);
+        setFastMatMul(kernel ? null : false);
+        try {
+          adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+        } finally {
+          setFastMatMul(null);
+        }
+        tf.dispose([g.value, ...Object.values(g.grads)]);
+      }
+      const state = adam.getState(['w', 'b']);
+      const out = [...values([p.w, p.b]), ...state.map((s) => Array.from(s.tensor.dataSync()))];
+      tf.dispose(state.map((s) => s.tensor));
+      adam.dispose();
+      p.dispose();
+      expect(maxRelDiff([out[0]!], [initial])).toBeGreaterThan(0.05); // the weights moved
+      return out;
+    };
+    const viaKernel = run(true);
+    const viaOps = run(false);
+    expect(viaKernel.length).toBe(7); // w, b, iter, and m, v of both
+    viaKernel.forEach((a, i) => expect(new Float32Array(a)).toEqual(new Float32Array(viaOps[i]!)));
   });
 
   it('restores weights, moments and step count exactly from a snapshot', () => {
