@@ -42,6 +42,13 @@ describe('speed benchmark', () => {
     }
     expect(r.profile[0]!.forward).toBeGreaterThan(0);
 
+    // Matrix-product multiply-adds per step, counted from kernel shapes, equal the closed form: per
+    // row, forward 784·200 + 200·200 + 2·200·50 (encoder) + 50·200 + 200·200 + 200·784 (decoder)
+    // = 423,600, the weight gradients as many again, the input gradients all but the first layer's
+    // (266,800); planar's joined head adds 200·1010 three times.
+    const macs = (encoder: string) => r.steps.find((q) => q.encoder === encoder && q.likelihood === 'bernoulli' && q.variant === 'vaekit')!.matmulMacs;
+    expect(macs('gaussian')).toBe(100 * (2 * 423_600 + 266_800));
+    expect(macs('planar')! - macs('gaussian')!).toBe(100 * 3 * 200 * 1010);
     // The target ratios are also measured interleaved: hand-written ÷ gaussian/bernoulli and
     // planar ÷ gaussian per decoder, each with a 95 % interval around its median.
     expect(r.paired.map((q) => `${q.numerator} ÷ ${q.denominator}`)).toEqual([
@@ -61,7 +68,7 @@ describe('speed benchmark', () => {
 
     const md = readFileSync(join(out, 'speed.md'), 'utf8');
     expect(md).toContain('## wasm, batch 100');
-    expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand |');
+    expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand | matmul MMAC |');
     expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step .* faster than hand-written/m);
     expect(md).toContain('## Target ratios, measured interleaved');
     const json = JSON.parse(readFileSync(join(out, 'speed.json'), 'utf8')) as SpeedResult;
