@@ -1,7 +1,7 @@
 import { tf, hostKernelAvailable, registerHostKernel, runHostKernel } from '../../src/index.js';
 import type { HostKernel } from '../../src/index.js';
 
-/** The floor δ in m(a) = −1 + δ + softplus(a): keeps wᵀû > −1 strictly in float32 (see `PlanarFlowStep`). */
+/** The floor δ in m(a) = −1 + δ + softplus(a): keeps wᵀû > −1 strictly in float32 (see `PlanarFlow`). */
 export const PLANAR_DET_FLOOR = 1e-3;
 /** The rounding allowance of δ per latent dimension: δ = PLANAR_DET_FLOOR + PLANAR_ROUNDING·D·‖w‖‖u‖. */
 export const PLANAR_ROUNDING = 1e-6;
@@ -15,9 +15,10 @@ export const PLANAR_ROUNDING = 1e-6;
  * in one forward kernel and its reverse-mode derivative in one backward kernel, instead of ~25
  * tfjs ops per step forward and as many backward (each with a fixed dispatch cost on wasm).
  * The constraint (c_j, s_j from m(a) = −1 + δ + softplus(a), δ = 1e-3 + 1e-6·D·‖w‖‖u‖; w = 0
- * gives û = u, s = 1) is `PlanarFlowStep.constrain`'s, and so is every formula: the two paths
+ * gives û = u, s = 1) is `PlanarFlow.constrain`'s, and so is every formula: the two paths
  * agree to float32 rounding (tests: values and gradients, amortised and global, K = 1 … 3).
- * Arithmetic is in float64 inside the kernels; results are stored as float32.
+ * Arithmetic is in float64 inside the kernels; what they store (outputs, and the constraint and
+ * trace below, which the forward pass itself reads back) is float32.
  *
  * Layout. Inputs z₀ `[K, B, D]` and the raw parameters p `[P, S, 2D + 1]`, each step's row
  * being [u (D), w (D), b (1)], with P = B (amortised: one set per row) or P = 1 (global,

@@ -2,7 +2,7 @@
  * The generic flow-step harness: one call per step registers the checks every `FlowStep` must
  * pass (Pyro's `_test(factory, inverse=…)`, distrax's `slogdet(jacfwd(f)(x))` check):
  *
- *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlowStep(D, C, random), inverse: false });
+ *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlow(D, C, random), inverse: false });
  *
  * For D = 2 and D = 5 (with a context of width `contextDim`, or none when it is 0), after setting
  * every variable of the step to seeded N(0, paramScale²) values so the step is far from the identity:
