@@ -522,6 +522,12 @@ export function cost(s: StepRow): { ms: number; rme: number } {
 
 const fmt = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
+/** A Markdown table: header cells, then rows; columns listed in `right` are right-aligned. */
+function mdTable(header: string[], rows: string[][], right: number[]): string[] {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), `|${header.map((_, i) => (right.includes(i) ? '---:' : '---')).join('|')}|`, ...rows.map(line), ''];
+}
+
 function markdown(r: SpeedResult): string {
   const lines: string[] = [];
   lines.push('# vaekit speed benchmark', '');
@@ -533,46 +539,61 @@ function markdown(r: SpeedResult): string {
   for (const backend of r.backends) {
     for (const batch of [...new Set(r.steps.filter((s) => s.backend === backend).map((s) => s.batch))]) {
       lines.push(`## ${backend}, batch ${batch}`, '');
-      lines.push('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand | matmul MMAC | runs | tensors before → after |');
-      lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-      for (const s of r.steps.filter((q) => q.backend === backend && q.batch === batch)) {
-        lines.push(
-          `| ${s.encoder} | ${s.likelihood} | ${s.variant} | ${fmt(s.msPerStep, 2)} | ${fmt(s.rme)} | ${fmt(s.stepsPerSecond)} | ${fmt(s.cpuMsPerStep, 2)} | ${fmt(s.cpuRme)} | ${s.speedupOverHand !== undefined ? fmt(s.speedupOverHand, 2) : ''} | ${s.matmulMacs !== undefined ? fmt(s.matmulMacs / 1e6) : ''} | ${s.samples} | ${s.tensorsBefore} → ${s.tensorsAfter} |`,
-        );
-      }
-      lines.push('');
+      lines.push(
+        ...mdTable(
+          ['encoder', 'likelihood', 'variant', 'ms/step', '± %', 'steps/s', 'CPU ms/step', '± %', '× hand', 'matmul MMAC', 'runs', 'tensors before → after'],
+          r.steps
+            .filter((q) => q.backend === backend && q.batch === batch)
+            .map((s) => [
+              s.encoder,
+              s.likelihood,
+              s.variant,
+              fmt(s.msPerStep, 2),
+              fmt(s.rme),
+              fmt(s.stepsPerSecond),
+              fmt(s.cpuMsPerStep, 2),
+              fmt(s.cpuRme),
+              s.speedupOverHand !== undefined ? fmt(s.speedupOverHand, 2) : '',
+              s.matmulMacs !== undefined ? fmt(s.matmulMacs / 1e6) : '',
+              String(s.samples),
+              `${s.tensorsBefore} → ${s.tensorsAfter}`,
+            ]),
+          [3, 4, 5, 6, 7, 8, 9, 10],
+        ),
+      );
     }
   }
   if (r.evaluation.length) {
     lines.push('## Importance-sampled log-likelihood throughput', '');
     lines.push('One estimate = log p̂(x) of one row from K importance samples (`estimateLogLikelihood`, chunks of 100 samples, 10 rows per batch; one run).', '');
-    lines.push('| backend | encoder | likelihood | K | rows | ms per estimate | estimates/s | CPU ms per estimate | estimates/s (CPU) | tensors before → after |');
-    lines.push('|---|---|---|---:|---:|---:|---:|---:|---:|---|');
-    for (const e of r.evaluation) {
-      lines.push(
-        `| ${e.backend} | ${e.encoder} | ${e.likelihood} | ${e.samples} | ${e.rows} | ${fmt(e.msPerEstimate)} | ${fmt(e.estimatesPerSecond, 2)} | ${fmt(e.cpuMsPerEstimate)} | ${fmt(1000 / e.cpuMsPerEstimate, 2)} | ${e.tensorsBefore} → ${e.tensorsAfter} |`,
-      );
-    }
-    lines.push('');
+    lines.push(
+      ...mdTable(
+        ['backend', 'encoder', 'likelihood', 'K', 'rows', 'ms per estimate', 'estimates/s', 'CPU ms per estimate', 'estimates/s (CPU)', 'tensors before → after'],
+        r.evaluation.map((e) => [e.backend, e.encoder, e.likelihood, String(e.samples), String(e.rows), fmt(e.msPerEstimate), fmt(e.estimatesPerSecond, 2), fmt(e.cpuMsPerEstimate), fmt(1000 / e.cpuMsPerEstimate, 2), `${e.tensorsBefore} → ${e.tensorsAfter}`]),
+        [3, 4, 5, 6, 7, 8],
+      ),
+    );
   }
   if (r.profile.length) {
     lines.push('## Where a step goes (gaussian/bernoulli, CPU ms of this process, median)', '');
-    lines.push('| backend | batch | forward | backward | Adam update | loss read | total |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const p of r.profile) {
-      lines.push(`| ${p.backend} | ${p.batch} | ${fmt(p.forward, 2)} | ${fmt(p.backward, 2)} | ${fmt(p.adam, 2)} | ${fmt(p.sync, 2)} | ${fmt(p.total, 2)} |`);
-    }
-    lines.push('');
+    lines.push(
+      ...mdTable(
+        ['backend', 'batch', 'forward', 'backward', 'Adam update', 'loss read', 'total'],
+        r.profile.map((p) => [p.backend, String(p.batch), fmt(p.forward, 2), fmt(p.backward, 2), fmt(p.adam, 2), fmt(p.sync, 2), fmt(p.total, 2)]),
+        [1, 2, 3, 4, 5, 6],
+      ),
+    );
   }
   if (r.paired.length) {
     lines.push('## Target ratios, measured interleaved', '');
     lines.push('Blocks of ≈ 0.25 s of steps of A and of B alternate (ABBA…) after a warm-up, so a change in the machine\'s speed during the run affects both; ratio = A\'s ms per step / B\'s (CPU ms; wall ms on tensorflow), median over rounds with a 95 % interval from order statistics. The targets are checked on these.', '');
-    lines.push('| backend | batch | A | B | A ÷ B | 95 % interval | rounds | steps per block (A, B) |');
-    lines.push('|---|---:|---|---|---:|---|---:|---|');
-    for (const q of r.paired) {
-      lines.push(`| ${q.backend} | ${q.batch} | ${q.numerator} | ${q.denominator} | ${fmt(q.ratio, 2)} | [${fmt(q.low, 2)}, ${fmt(q.high, 2)}] | ${q.rounds} | ${q.stepsPerBlock.join(', ')} |`);
-    }
-    lines.push('');
+    lines.push(
+      ...mdTable(
+        ['backend', 'batch', 'A', 'B', 'A ÷ B', '95 % interval', 'rounds', 'steps per block (A, B)'],
+        r.paired.map((q) => [q.backend, String(q.batch), q.numerator, q.denominator, fmt(q.ratio, 2), `[${fmt(q.low, 2)}, ${fmt(q.high, 2)}]`, String(q.rounds), q.stepsPerBlock.join(', ')]),
+        [1, 4, 6],
+      ),
+    );
   }
   lines.push('## Targets', '');
   for (const c of r.checks) lines.push(`- ${c.ok ? 'PASS' : 'FAIL'} ${c.text}`);
