@@ -3,6 +3,10 @@ import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setFast
 import { PlanarFlow } from '../../plugins/planar-flow/planar-flow-step.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 import { expectNoLeak } from '../support/memory.js';
+import { useWasmBackend } from '../support/on-wasm.js';
+
+// About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
+useWasmBackend();
 
 // A two-output kernel: [a·x + y, x·y] of equal-shape inputs, and the sum of x over its last axis.
 registerHostKernel({

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Random, tf, setFastMatMul } from '../../plugins/index.js';
 import { installWasmKernels } from '../../src/backend/wasm-kernels.js';
+import { useWasmBackend } from '../support/on-wasm.js';
+
+// About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
+useWasmBackend();
 
 afterEach(() => setFastMatMul(null));
 

@@ -2,6 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tf, Dense, Random, createVae, setFastMatMul, fastMatMulActive } from '../../plugins/index.js';
 import { trainingLoss } from '../../src/train/trainer.js';
 import { expectNoLeak } from '../support/memory.js';
+import { useWasmBackend } from '../support/on-wasm.js';
+
+// About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
+useWasmBackend();
 
 afterEach(() => setFastMatMul(null));
 
