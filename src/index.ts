@@ -26,7 +26,8 @@ export { Dense, type DenseOptions } from './nn/dense.js';
 export { Mlp } from './nn/mlp.js';
 export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
 export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn/mat-mul.js';
-export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel } from './backend/host-kernel.js';
+export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
+export { HostWasm } from './backend/host-wasm.js';
 
 export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
 

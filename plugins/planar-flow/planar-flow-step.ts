@@ -1,4 +1,4 @@
-import { tf, Dense } from '../../src/index.js';
+import { tf, Dense, matMul } from '../../src/index.js';
 import type { FlowResult, FlowStep, NamedVariable, Random } from '../../src/index.js';
 import { NoInverseError } from '../../src/index.js';
 import { PLANAR_DET_FLOOR, PLANAR_ROUNDING, planarKernelAvailable, planarStackKernel } from './planar-kernel.js';
@@ -45,8 +45,8 @@ export interface StackedFlowResult {
  * biases, drawn step by step, so S steps built one by one from the same seed start at the same
  * values.
  *
- * On wasm and cpu the S steps run as one host kernel forward and one backward (`planar-kernel.ts`,
- * the same formulas in float64); elsewhere, or with `setFastMatMul(false)`, as the tfjs ops of
+ * On wasm and cpu the S steps run as one host kernel forward and one backward (`planar-kernel.ts`:
+ * the same formulas in float64, WebAssembly compiled from `assembly/planar-kernel.as.ts`); elsewhere, or with `setFastMatMul(false)`, as the tfjs ops of
  * `forwardEachOps` differentiated by tfjs's autodiff — the reference the kernels are tested
  * against. No closed-form inverse exists (`inverse` throws `NoInverseError`).
  *
@@ -98,12 +98,8 @@ export class PlanarFlow implements FlowStep {
     return tf.tidy(() => {
       const width = 2 * this.latentDim + 1;
       if (this.head) {
-        if (!context || context.rank !== 2 || context.shape[1] !== this.contextDim) {
-          throw new Error(
-            `planar flow: expected a context of shape [B, ${this.contextDim}] (amortised parameters); got ${context ? `[${context.shape.join(', ')}]` : 'none'}`,
-          );
-        }
-        return tf.reshape(this.head.apply(context), [context.shape[0], this.count, width]) as tf.Tensor3D;
+        const h = this.checkContext(context);
+        return tf.reshape(this.head.apply(h), [h.shape[0], this.count, width]) as tf.Tensor3D;
       }
       return tf.expandDims(tf.concat([this.u!, this.w!, this.b!], 1), 0) as tf.Tensor3D;
     });
@@ -139,7 +135,13 @@ export class PlanarFlow implements FlowStep {
     if (!planarKernelAvailable()) return this.forwardEachOps(z, context);
     this.checkLatent(z);
     return tf.tidy(() => {
-      const [y, logDets] = tf.split(planarStackKernel(z, this.packedParams(context)), [this.latentDim, this.count], 2);
+      const width = 2 * this.latentDim + 1;
+      // Amortised: the head's product h·W goes in without its bias, which the kernel adds (and
+      // whose gradient it returns: no separate reduction over rows).
+      const [p, bias] = this.head
+        ? [tf.reshape(matMul(this.checkContext(context), this.head.kernel as tf.Tensor2D), [-1, this.count, width]) as tf.Tensor3D, tf.reshape(this.head.bias, [this.count, width]) as tf.Tensor2D]
+        : [this.packedParams(), tf.zeros([this.count, width]) as tf.Tensor2D];
+      const [y, logDets] = tf.split(planarStackKernel(z, p, bias), [this.latentDim, this.count], 2);
       return { z: y, logDets } as unknown as tf.TensorContainerObject;
     }) as unknown as StackedFlowResult;
   }
@@ -191,6 +193,13 @@ export class PlanarFlow implements FlowStep {
     this.u?.dispose();
     this.w?.dispose();
     this.b?.dispose();
+  }
+
+  private checkContext(context: tf.Tensor2D | undefined): tf.Tensor2D {
+    if (!context || context.rank !== 2 || context.shape[1] !== this.contextDim) {
+      throw new Error(`planar flow: expected a context of shape [B, ${this.contextDim}] (amortised parameters); got ${context ? `[${context.shape.join(', ')}]` : 'none'}`);
+    }
+    return context;
   }
 
   private checkLatent(z: tf.Tensor): void {

@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import { fastMatMulSetting } from '../nn/mat-mul.js';
+import type { WasmMemory } from './host-wasm.js';
 
 /**
  * Kernels written in TypeScript over float32 arrays ("host kernels"), for the backends whose
@@ -15,7 +16,9 @@ import { fastMatMulSetting } from '../nn/mat-mul.js';
  * off under `setFastMatMul(false)`.
  *
  * Inputs must be float32; `compute` must write every element of every output (outputs are not
- * cleared: on wasm they are freshly allocated heap memory).
+ * cleared: on wasm they are freshly allocated heap memory). A kernel written in WebAssembly runs
+ * through `HostWasm` with the `HostCall` it is given (the heap the arrays live in, and a float64
+ * work area).
  */
 export interface HostKernel {
   /** The kernel name (unique in the process, e.g. `VaekitPlanarStack`). */
@@ -24,8 +27,18 @@ export interface HostKernel {
   readonly inputs: readonly string[];
   /** Output shapes from the input shapes (throw here on inconsistent shapes). */
   outputShapes(shapes: readonly number[][]): number[][];
+  /** Float64 elements of work memory `compute` needs (none if absent). */
+  workspace?(shapes: readonly number[][]): number;
   /** Fills `outputs` from `inputs`; `attrs` are the numbers passed to `runHostKernel`. */
-  compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][], attrs: Readonly<Record<string, number>>): void;
+  compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][], attrs: Readonly<Record<string, number>>, call: HostCall): void;
+}
+
+/** What a kernel's `compute` gets besides its arrays. */
+export interface HostCall {
+  /** The work area (`workspace` elements; contents undefined). */
+  work: Float64Array;
+  /** On wasm: the heap every input, output and `work` is a view of (for `HostWasm.run`). */
+  memory?: WasmMemory;
 }
 
 const HOST_BACKENDS = ['wasm', 'cpu'] as const;
@@ -34,6 +47,7 @@ type HostBackend = (typeof HOST_BACKENDS)[number];
 interface WasmLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  wasm: { _malloc(bytes: number): number; _free(ptr: number): void; asm: { memory: WasmMemory } };
 }
 interface CpuLike {
   data: { get(dataId: tf.DataId): { values: unknown } };
@@ -54,17 +68,25 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
   });
   const shapes = ins.map((t) => t.shape);
   const outShapes = kernel.outputShapes(shapes);
+  const workSize = kernel.workspace?.(shapes) ?? 0;
   if (backendName === 'wasm') {
     const backend = args.backend as WasmLike;
-    const outs = outShapes.map((s) => backend.makeOutput(s, 'float32'));
-    // Views are taken after every allocation: an allocation may grow the heap and detach older views.
-    kernel.compute(
-      ins.map((t) => backend.typedArrayFromHeap(t)),
-      outs.map((t) => backend.typedArrayFromHeap(t)),
-      shapes,
-      attrs,
-    );
-    return outs;
+    const workPtr = workSize > 0 ? backend.wasm._malloc(workSize * 8) : 0;
+    try {
+      const outs = outShapes.map((s) => backend.makeOutput(s, 'float32'));
+      // Views are taken after every allocation: an allocation may grow the heap and detach older views.
+      const memory = backend.wasm.asm.memory;
+      kernel.compute(
+        ins.map((t) => backend.typedArrayFromHeap(t)),
+        outs.map((t) => backend.typedArrayFromHeap(t)),
+        shapes,
+        attrs,
+        { work: new Float64Array(memory.buffer, workPtr, workSize), memory },
+      );
+      return outs;
+    } finally {
+      if (workPtr) backend.wasm._free(workPtr);
+    }
   }
   const backend = args.backend as CpuLike;
   const outs = outShapes.map((s) => new Float32Array(size(s)));
@@ -73,6 +95,7 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
     outs,
     shapes,
     attrs,
+    { work: new Float64Array(workSize) },
   );
   return outs.map((v, i) => backend.makeTensorInfo(outShapes[i]!, 'float32', v));
 }

@@ -1,0 +1,87 @@
+/**
+ * A WebAssembly module of host kernels (see `host-kernel.ts`), run on the tensors where they are.
+ *
+ * The module imports its memory and takes byte offsets: on the wasm backend it is instantiated
+ * on tfjs-wasm's own heap (one instance per heap) and works on the tensors in place; on cpu,
+ * whose tensors are ordinary arrays, the inputs are copied into a private memory, and the
+ * outputs copied back (a few hundred KB per call: small next to a cpu training step).
+ *
+ * Such a module must own no memory of its own (no data segments, no allocator): everything it
+ * writes is an output or the float64 work area the caller allocates (`HostKernel.workspace`).
+ */
+type View = Float32Array | Float64Array;
+type Exports = Record<string, (...args: number[]) => void>;
+
+/** The parts of the WebAssembly API used here (the ES2022 lib and @types/node 20 do not declare it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmModule {
+  readonly kind: 'module';
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
+
+export class HostWasm {
+  private readonly module: WasmModule;
+  private readonly instances = new WeakMap<WasmMemory, Exports>();
+  private privateMemory?: WasmMemory;
+
+  constructor(
+    bytes: Uint8Array,
+    /** Imported functions (`env.<name>`), e.g. Math.exp for a module without its own. */
+    private readonly functions: Record<string, (x: number) => number>,
+  ) {
+    this.module = new WA.Module(bytes);
+  }
+
+  private exportsFor(memory: WasmMemory): Exports {
+    let ex = this.instances.get(memory);
+    if (!ex) {
+      ex = new WA.Instance(this.module, { env: { memory, ...this.functions } }).exports as unknown as Exports;
+      this.instances.set(memory, ex);
+    }
+    return ex;
+  }
+
+  /**
+   * Calls export `fn` with the byte offsets of `inputs`, `outputs` and `work` (in that order),
+   * then `numbers`. With `memory` (the heap every array is a view of), in place; without,
+   * through the private memory.
+   */
+  run(fn: string, memory: WasmMemory | undefined, arrays: { inputs: readonly View[]; outputs: readonly View[]; work: Float64Array }, numbers: readonly number[]): void {
+    const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
+    if (memory) {
+      for (const a of all) {
+        if (a.buffer !== memory.buffer) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
+      }
+      this.exportsFor(memory)[fn]!(...all.map((a) => a.byteOffset), ...numbers);
+      return;
+    }
+    const offsets: number[] = [];
+    let end = 16;
+    for (const a of all) {
+      offsets.push(end);
+      end = align16(end + a.byteLength);
+    }
+    this.privateMemory ??= new WA.Memory({ initial: 1 });
+    const mem = this.privateMemory;
+    if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+    const heap = new Uint8Array(mem.buffer);
+    arrays.inputs.forEach((a, i) => heap.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offsets[i]));
+    this.exportsFor(mem)[fn]!(...offsets, ...numbers);
+    arrays.outputs.forEach((a, i) => {
+      const at = offsets[arrays.inputs.length + i]!;
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(heap.subarray(at, at + a.byteLength));
+    });
+  }
+}
