@@ -32,6 +32,7 @@ import {
 } from '../plugins/index.js';
 import { selectBackend } from '../src/backend/select-backend.js';
 import { Adam } from '../src/nn/adam.js';
+import { GEMM_KERNEL } from '../src/nn/gemm.js';
 import { trainingLoss, trainingStep } from '../src/train/trainer.js';
 import { createProgress } from '../src/eval/progress.js';
 import { estimateLogLikelihood } from '../src/eval/log-likelihood.js';
@@ -69,7 +70,7 @@ export interface StepRow {
   /** CPU time of this process per step (mean ms, relative margin of error %): robust to other processes on a busy machine. */
   cpuMsPerStep: number;
   cpuRme: number;
-  /** Multiply-adds of the step's matrix products (BatchMatMul kernels of one profiled step; vaekit rows). */
+  /** Multiply-adds of the step's matrix products (product kernels of one profiled step; vaekit rows). */
   matmulMacs?: number;
   /** hand-written ms / this ms (> 1: faster than the hand-written step). */
   speedupOverHand?: number;
@@ -376,15 +377,16 @@ function handStepper(x: tf.Tensor2D): Stepper {
 }
 
 /**
- * Multiply-adds in the matrix products of one call of `step`, from the shapes of its BatchMatMul
- * kernels (tf.profile): out `[…, M, N]` from a with M·K elements per batch entry.
+ * Multiply-adds in the matrix products of one call of `step`, from the shapes of its product
+ * kernels (tf.profile: tfjs's BatchMatMul and vaekit's VaekitMatMul): out `[…, M, N]` from a
+ * with M·K elements per batch entry.
  */
 async function matmulMacs(step: () => void): Promise<number> {
   const info = await tf.profile(step);
   const size = (shape: number[]) => shape.reduce((p, q) => p * q, 1);
   let macs = 0;
   for (const k of info.kernels) {
-    if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
+    if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul' && k.name !== GEMM_KERNEL) continue;
     const out = k.outputShapes[0]!;
     const rows = out[out.length - 2]!;
     const batch = size(out) / (rows * out[out.length - 1]!);

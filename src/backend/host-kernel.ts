@@ -1,5 +1,5 @@
 import { tf } from '../core/tf.js';
-import { fastMatMulSetting } from '../nn/mat-mul.js';
+import { fastMatMulSetting } from '../nn/speed-switch.js';
 import type { WasmMemory } from './host-wasm.js';
 
 /**

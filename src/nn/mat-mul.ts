@@ -1,4 +1,6 @@
 import { tf } from '../core/tf.js';
+import { gemm, gemmAvailable } from './gemm.js';
+import { fastMatMulSetting, setFastMatMul } from './speed-switch.js';
 
 /**
  * The transposed-operand fix for matMul gradients on wasm.
@@ -17,21 +19,13 @@ import { tf } from '../core/tf.js';
  * (`true` forces it everywhere; `null` restores the default). The decision is made when the
  * gradient is computed.
  */
-let enabled: boolean | null = null;
 const fastGradientBackends = new Set(['wasm']);
 
-/** `true`: always use plain-matMul gradients; `false`: never (tfjs's own); `null`: on wasm only (default). */
-export function setFastMatMul(on: boolean | null): void {
-  enabled = on;
-}
+export { setFastMatMul, fastMatMulSetting };
 
-/** The setting made with `setFastMatMul` (`null`: the default). Host kernels are off when it is `false`. */
-export function fastMatMulSetting(): boolean | null {
-  return enabled;
-}
-
+/** Whether `tf.matMul`'s gradient takes the plain-matMul form: `setFastMatMul(true)`, or by default on wasm. */
 export function fastMatMulActive(): boolean {
-  return enabled ?? fastGradientBackends.has(tf.getBackend());
+  return fastMatMulSetting() ?? fastGradientBackends.has(tf.getBackend());
 }
 
 /** Swaps the last two axes (a matrix transpose, batched over leading axes). */
@@ -93,9 +87,10 @@ export function installMatMulGradient(): void {
 installMatMulGradient();
 
 /**
- * Dense-layer matrix product a·b (a `[N, I]`, b `[I, O]`). The forward pass is tfjs's matMul;
- * its gradient takes the fast form above where that is active.
+ * Dense-layer matrix product a·b (a `[N, I]`, b `[I, O]`): vaekit's own product (`gemm.ts`) on
+ * wasm and cpu, tfjs's matMul elsewhere or with `setFastMatMul(false)` (its gradient then takes
+ * the fast form above where that is active).
  */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(a, b);
+  return gemmAvailable() ? gemm(a, b) : tf.matMul(a, b);
 }

@@ -1,37 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { PLANAR_DET_FLOOR, PLANAR_ROUNDING } from '../../../plugins/planar-flow/planar-kernel.js';
 import { PLANAR_WASM_BASE64 } from '../../../plugins/planar-flow/planar-wasm.js';
-import { compilePlanarWasm, planarWasmModuleText } from '../../../plugins/planar-flow/assembly/build.js';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PLANAR_WASM } from '../../../plugins/planar-flow/assembly/build.js';
+import { expectBuiltFromSource, sectionIds } from '../../support/wasm.js';
 
 const binary = Buffer.from(PLANAR_WASM_BASE64, 'base64');
 const WA = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
 
-/** Section ids of a wasm binary (1 type, 2 import, 3 function, 5 memory, 6 global, 7 export, 10 code, 11 data, 12 data count). */
-function sectionIds(bytes: Uint8Array): number[] {
-  const ids: number[] = [];
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at++]!;
-    let size = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = bytes[at++]!;
-      size |= (b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-    }
-    ids.push(id);
-    at += size;
-  }
-  return ids;
-}
-
 describe('planar kernels as WebAssembly', () => {
   it('the committed binary is what `npm run build:wasm` compiles from assembly/planar-kernel.as.ts', async () => {
-    const fresh = await compilePlanarWasm();
-    expect(Buffer.from(fresh).equals(binary)).toBe(true);
-    const committed = readFileSync(fileURLToPath(new URL('../../../plugins/planar-flow/planar-wasm.ts', import.meta.url)), 'utf8');
-    expect(committed).toBe(planarWasmModuleText(fresh));
+    await expectBuiltFromSource(PLANAR_WASM, binary);
   }, 60_000);
 
   it('owns no memory: imports its memory and exp/log/log1p/tanh, has no memory, data or global sections', () => {
