@@ -46,8 +46,9 @@ export interface StackedFlowResult {
  * values.
  *
  * On wasm and cpu the S steps run as one host kernel forward and one backward (`planar-kernel.ts`:
- * the same formulas in float64, WebAssembly compiled from `assembly/planar-kernel.as.ts`); elsewhere, or with `setFastMatMul(false)`, as the tfjs ops of
- * `forwardEachOps` differentiated by tfjs's autodiff — the reference the kernels are tested
+ * the same formulas in float64, WebAssembly compiled from `assembly/planar-kernel.as.ts`), the
+ * head's bias added inside the kernel; elsewhere, or with `setFastMatMul(false)`, as the tfjs ops
+ * of `forwardEachOps` differentiated by tfjs's autodiff — the reference the kernels are tested
  * against. No closed-form inverse exists (`inverse` throws `NoInverseError`).
  *
  * Shapes: z `[K, B, D]` → y `[K, B, D]`; `forward` gives the log-det of the composition `[K, B]`,
@@ -138,9 +139,10 @@ export class PlanarFlow implements FlowStep {
       const width = 2 * this.latentDim + 1;
       // Amortised: the head's product h·W goes in without its bias, which the kernel adds (and
       // whose gradient it returns: no separate reduction over rows).
-      const [p, bias] = this.head
-        ? [tf.reshape(matMul(this.checkContext(context), this.head.kernel as tf.Tensor2D), [-1, this.count, width]) as tf.Tensor3D, tf.reshape(this.head.bias, [this.count, width]) as tf.Tensor2D]
-        : [this.packedParams(), tf.zeros([this.count, width]) as tf.Tensor2D];
+      const p = this.head
+        ? (tf.reshape(matMul(this.checkContext(context), this.head.kernel as tf.Tensor2D), [-1, this.count, width]) as tf.Tensor3D)
+        : this.packedParams();
+      const bias = (this.head ? tf.reshape(this.head.bias, [this.count, width]) : tf.zeros([this.count, width])) as tf.Tensor2D;
       const [y, logDets] = tf.split(planarStackKernel(z, p, bias), [this.latentDim, this.count], 2);
       return { z: y, logDets } as unknown as tf.TensorContainerObject;
     }) as unknown as StackedFlowResult;

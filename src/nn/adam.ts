@@ -1,20 +1,18 @@
 import { tf } from '../core/tf.js';
+import { ADAM_WASM_BASE64 } from '../backend/adam-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
+import { HostWasm } from '../backend/host-wasm.js';
 
 const ADAM_KERNEL = 'VaekitAdam';
-/**
- * Variables up to this many elements are updated by the host kernel, larger ones by tfjs ops: on
- * wasm the kernel's loop costs ~9 ns per element against ~5 for the ops' SIMD passes, but saves
- * their ~0.09 ms of dispatch (measured: [200] 0.011 vs 0.090 ms; [200, 1010] 1.95 vs 1.18 ms).
- */
-export const ADAM_KERNEL_MAX_SIZE = 16384;
-const f32 = Math.fround;
+
+const wasm = new HostWasm(Buffer.from(ADAM_WASM_BASE64, 'base64'), {});
 
 /**
- * One Adam update of one variable as a host kernel (wasm, cpu): inputs x, m, v, g; outputs the new
- * x, m, v. Every operation is rounded to float32 (`Math.fround`) in the order of the tfjs ops of
- * `Adam.step`'s fallback (a float64 operation on float32 operands rounded once to float32 is the
- * correctly rounded float32 result for +, −, ×, ÷ and √), so both paths give the same bits.
+ * One Adam update of one variable as a host kernel (wasm, cpu) in WebAssembly SIMD
+ * (`../backend/assembly/adam.as.ts`): inputs x, m, v, g; outputs the new x, m, v. Every
+ * operation is a float32 operation in the order of the tfjs ops of `Adam.step`'s fallback, so
+ * both paths give the same bits. One kernel instead of 11 ops per variable: for a [200, 1010]
+ * weight 0.15 ms instead of 0.8 (measured on wasm; the ops make a full pass over the tensor each).
  * attrs: b1 = β₁, c1 = 1 − β₁, b2 = β₂, c2 = 1 − β₂, alpha = −α_t, eps = ε̂ (see `Adam`).
  */
 registerHostKernel({
@@ -25,21 +23,8 @@ registerHostKernel({
     if (shapes.some((s) => s.join(',') !== key)) throw new Error(`${ADAM_KERNEL}: x, m, v and g must have one shape; got ${shapes.map((s) => `[${s.join(', ')}]`).join(', ')}`);
     return [shapes[0]!.slice(), shapes[0]!.slice(), shapes[0]!.slice()];
   },
-  compute: ([x, m, v, g], [xOut, mOut, vOut], _shapes, attrs) => {
-    const b1 = f32(attrs.b1!);
-    const c1 = f32(attrs.c1!);
-    const b2 = f32(attrs.b2!);
-    const c2 = f32(attrs.c2!);
-    const alpha = f32(attrs.alpha!);
-    const eps = f32(attrs.eps!);
-    for (let i = 0; i < x!.length; i++) {
-      const gi = g![i]!;
-      const mi = f32(f32(m![i]! * b1) + f32(gi * c1));
-      const vi = f32(f32(v![i]! * b2) + f32(f32(gi * gi) * c2));
-      mOut![i] = mi;
-      vOut![i] = vi;
-      xOut![i] = f32(x![i]! + f32(f32(mi / f32(f32(Math.sqrt(vi)) + eps)) * alpha));
-    }
+  compute: (inputs, outputs, _shapes, attrs, { work, memory }) => {
+    wasm.run('adam', memory, { inputs, outputs, work }, [inputs[0]!.length, attrs.b1!, attrs.c1!, attrs.b2!, attrs.c2!, attrs.alpha!, attrs.eps!]);
   },
 });
 
@@ -68,8 +53,8 @@ export interface AdamSnapshot {
  *
  * computed in the equivalent form θ ← θ − α_t·m/(√v + ε̂) with α_t = α·√(1−β₂ᵗ)/(1−β₁ᵗ) and
  * ε̂ = ε·√(1−β₂ᵗ) (Kingma & Ba, end of section 2): 11 tfjs ops per variable with constant
- * scalars made once (tfjs's own Adam takes ~15 plus per-call scalar uploads), or, on wasm and cpu
- * for variables of up to `ADAM_KERNEL_MAX_SIZE` elements, one host kernel (`VaekitAdam` above).
+ * scalars made once (tfjs's own Adam takes ~15 plus per-call scalar uploads), or, on wasm and cpu,
+ * one host kernel per variable (`VaekitAdam` above).
  * Both paths give the same bits; results agree with `tf.train.adam` to float32 rounding.
  *
  * Unlike tfjs's optimizer its state can be snapshotted and restored in place (the trainer rolls
@@ -113,7 +98,7 @@ export class Adam {
       const alpha = tf.scalar(attrs.alpha);
       const eps = tf.scalar(attrs.eps);
       this.variables.forEach((x, i) => {
-        if (kernel && x.size <= ADAM_KERNEL_MAX_SIZE) {
+        if (kernel) {
           const [nx, nm, nv] = runHostKernel(ADAM_KERNEL, { x, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, attrs);
           this.m[i]!.assign(nm!);
           this.v[i]!.assign(nv!);

@@ -3,12 +3,13 @@ import { tf, Random, hostKernelAvailable, setFastMatMul } from '../../plugins/in
 import { Adam } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
 
-function problem(seed: number) {
+/** A least-squares problem; 21 outputs make sizes 630 and 21, not multiples of 4 (the kernel's SIMD width). */
+function problem(seed: number, inputs = 30, outputs = 21) {
   const random = new Random(seed);
-  const w = tf.variable(random.normal([30, 20]));
-  const b = tf.variable(random.normal([20]));
-  const x = random.normal<tf.Rank.R2>([50, 30]);
-  const y = random.normal<tf.Rank.R2>([50, 20]);
+  const w = tf.variable(random.normal([inputs, outputs]));
+  const b = tf.variable(random.normal([outputs]));
+  const x = random.normal<tf.Rank.R2>([50, inputs]);
+  const y = random.normal<tf.Rank.R2>([50, outputs]);
   const loss = () => tf.tidy(() => tf.mean(tf.square(tf.sub(tf.tanh(tf.add(tf.matMul(x, w), b)), y))) as tf.Scalar);
   return { w, b, x, y, loss, dispose: () => tf.dispose([w, b, x, y]) };
 }
@@ -43,35 +44,37 @@ describe('Adam', () => {
     theirs.dispose();
   });
 
-  it('gives the same bits through its host kernel (wasm) as through tfjs ops, over 15 steps', () => {
-    expect(hostKernelAvailable('VaekitAdam')).toBe(true);
-    const run = (kernel: boolean) => {
-      const p = problem(4);
-      const initial = Array.from(p.w.dataSync());
-      const adam = new Adam([p.w, p.b], { learningRate: 0.02 });
-      for (let i = 0; i < 15; i++) {
-        const g = tf.variableGrads(p.loss, [p.w, p.b]);
-        setFastMatMul(kernel ? null : false);
-        try {
-          adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
-        } finally {
-          setFastMatMul(null);
+  for (const [inputs, outputs] of [[30, 21], [200, 1010]] as const) {
+    it(`gives the same bits through its host kernel (wasm) as through tfjs ops, over 15 steps (weights [${inputs}, ${outputs}])`, () => {
+      expect(hostKernelAvailable('VaekitAdam')).toBe(true);
+      const run = (kernel: boolean) => {
+        const p = problem(4, inputs, outputs);
+        const initial = Array.from(p.w.dataSync());
+        const adam = new Adam([p.w, p.b], { learningRate: 0.02 });
+        for (let i = 0; i < 15; i++) {
+          const g = tf.variableGrads(p.loss, [p.w, p.b]);
+          setFastMatMul(kernel ? null : false);
+          try {
+            adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+          } finally {
+            setFastMatMul(null);
+          }
+          tf.dispose([g.value, ...Object.values(g.grads)]);
         }
-        tf.dispose([g.value, ...Object.values(g.grads)]);
-      }
-      const state = adam.getState(['w', 'b']);
-      const out = [...values([p.w, p.b]), ...state.map((s) => Array.from(s.tensor.dataSync()))];
-      tf.dispose(state.map((s) => s.tensor));
-      adam.dispose();
-      p.dispose();
-      expect(maxRelDiff([out[0]!], [initial])).toBeGreaterThan(0.05); // the weights moved
-      return out;
-    };
-    const viaKernel = run(true);
-    const viaOps = run(false);
-    expect(viaKernel.length).toBe(7); // w, b, iter, and m, v of both
-    viaKernel.forEach((a, i) => expect(new Float32Array(a)).toEqual(new Float32Array(viaOps[i]!)));
-  });
+        const state = adam.getState(['w', 'b']);
+        const out = [...values([p.w, p.b]), ...state.map((s) => Array.from(s.tensor.dataSync()))];
+        tf.dispose(state.map((s) => s.tensor));
+        adam.dispose();
+        p.dispose();
+        expect(maxRelDiff([out[0]!], [initial])).toBeGreaterThan(0.05); // the weights moved
+        return out;
+      };
+      const viaKernel = run(true);
+      const viaOps = run(false);
+      expect(viaKernel.length).toBe(7); // w, b, iter, and m, v of both
+      viaKernel.forEach((a, i) => expect(new Float32Array(a)).toEqual(new Float32Array(viaOps[i]!)));
+    });
+  }
 
   it('restores weights, moments and step count exactly from a snapshot', () => {
     const p = problem(2);

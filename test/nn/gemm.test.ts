@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Random, matMul, setFastMatMul, tf } from '../../plugins/index.js';
 import { GEMM_KERNEL, gemm, gemmAvailable } from '../../src/nn/gemm.js';
-import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
-import { GEMM_WASM } from '../../src/backend/assembly/build.js';
 import { expectNoLeak } from '../support/memory.js';
 import { useWasmBackend } from '../support/on-wasm.js';
-import { expectBuiltFromSource, sectionIds } from '../support/wasm.js';
 
 // About the wasm backend's product: runs on wasm whatever VAEKIT_BACKEND says.
 useWasmBackend();
@@ -14,8 +11,6 @@ afterEach(async () => {
   setFastMatMul(null);
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
 });
-
-const binary = Buffer.from(GEMM_WASM_BASE64, 'base64');
 
 function matrix(random: Random, rows: number, cols: number): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => 2 * random.uniform() - 1), [rows, cols]);
@@ -93,18 +88,5 @@ describe('vaekit matrix product (wasm SIMD)', () => {
       tf.dispose([value, ...Object.values(grads)]);
     });
     tf.dispose([a, b]);
-  });
-
-  it('the committed binary is what `npm run build:wasm` compiles from src/backend/assembly/gemm.as.ts', async () => {
-    await expectBuiltFromSource(GEMM_WASM, binary);
-  }, 60_000);
-
-  it('owns no memory: imports only its memory, has no memory, data or global sections', () => {
-    const WA = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
-    const module = new WA.Module(binary);
-    expect((WA.Module.imports(module) as { module: string; name: string; kind: string }[]).map((i) => `${i.module}.${i.name}:${i.kind}`)).toEqual(['env.memory:memory']);
-    const ids = sectionIds(binary);
-    expect(ids).toContain(10);
-    for (const forbidden of [5, 6, 11, 12]) expect(ids).not.toContain(forbidden);
   });
 });

@@ -27,3 +27,13 @@ export async function expectBuiltFromSource(build: { target: URL; source: string
   expect(Buffer.from(fresh).equals(Buffer.from(committed))).toBe(true);
   expect(readFileSync(build.target, 'utf8')).toBe(wasmModuleText(build.name, build.source, fresh));
 }
+
+/** The module owns no memory: its imports are exactly `imports` (`module.name:kind`), and it has no memory, global, data or data-count section. */
+export function expectNoOwnMemory(binary: Uint8Array, imports: string[]): void {
+  const WA = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): unknown; imports(m: unknown): { module: string; name: string; kind: string }[] } } }).WebAssembly;
+  const module = new WA.Module(binary);
+  expect(WA.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`).sort()).toEqual([...imports].sort());
+  const ids = sectionIds(binary);
+  expect(ids).toContain(10); // the code section was found: the parse is meaningful
+  for (const forbidden of [5, 6, 11, 12]) expect(ids).not.toContain(forbidden);
+}

@@ -1,7 +1,7 @@
 /**
  * Compiles vaekit's AssemblyScript kernels to WebAssembly and writes each as a TypeScript module
  * holding the binary in base64 (so the package loads no files and needs no AssemblyScript at run
- * time). Builds the core's matrix product; plugins with kernels of their own have a `build.ts`
+ * time). Builds the core's matrix product and Adam; plugins with kernels of their own have a `build.ts`
  * calling `buildWasm` (the planar flow's). `npm run build:wasm` runs them all.
  *
  *   npx tsx src/backend/assembly/build.ts
@@ -50,9 +50,10 @@ export async function buildWasm(target: URL, source: string, name: string): Prom
   console.log(`wrote ${fileURLToPath(target)} (${binary.length} bytes of WebAssembly)`);
 }
 
-/** Where the core's matrix product is built. */
+/** Where the core's kernels are built: the matrix product and Adam. */
 export const GEMM_WASM = { target: new URL('../gemm-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_WASM_BASE64' };
+export const ADAM_WASM = { target: new URL('../adam-wasm.ts', import.meta.url), source: './assembly/adam.as.ts', name: 'ADAM_WASM_BASE64' };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildWasm(GEMM_WASM.target, GEMM_WASM.source, GEMM_WASM.name);
+  for (const w of [GEMM_WASM, ADAM_WASM]) await buildWasm(w.target, w.source, w.name);
 }

@@ -1,0 +1,23 @@
+import { describe, it } from 'vitest';
+import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
+import { ADAM_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
+import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
+import { expectBuiltFromSource, expectNoOwnMemory } from '../support/wasm.js';
+
+// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts).
+for (const [build, base64] of [
+  [GEMM_WASM, GEMM_WASM_BASE64],
+  [ADAM_WASM, ADAM_WASM_BASE64],
+] as const) {
+  describe(`${build.source} as WebAssembly`, () => {
+    const binary = Buffer.from(base64, 'base64');
+
+    it('is the committed binary `npm run build:wasm` compiles from it', async () => {
+      await expectBuiltFromSource(build, binary);
+    }, 60_000);
+
+    it('owns no memory: imports only its memory, has no memory, data or global sections', () => {
+      expectNoOwnMemory(binary, ['env.memory:memory']);
+    });
+  });
+}
