@@ -4,7 +4,7 @@
 // test checks that the committed binary is this file's.
 //
 // Blocks of 4 rows × 8 columns are accumulated in eight f32x4 registers over k; 4-column and
-// single-row blocks cover the edges and the last N mod 4 columns go element-wise. Every element
+// single-row blocks cover the edges and the last N mod 4 columns go element by element. Every element
 // is Σ_k a[i, k]·b[k, j] summed in k order in float32, like XNNPACK's: the two products agree
 // bit for bit (tested). B is read in place, row by row (no packing): a column panel of 8 stays
 // in cache while the rows of A go past it.
@@ -95,19 +95,43 @@ export function gemm(a: usize, b: usize, c: usize, work: usize, m: i32, k: i32, 
     for (let m0 = 0; m0 < m4; m0 += 4) block4x4(a, b, c, k, n, m0, n8);
     for (let m0 = m4; m0 < m; m0++) block1x4(a, b, c, k, n, m0, n8);
   }
-  // The last N mod 4 columns: c[i, j] accumulated in k order along rows of B.
-  if (n4 < n) {
-    for (let i = 0; i < m; i++) {
-      const pc = c + (<usize>(i * n) << 2);
-      for (let j = n4; j < n; j++) store<f32>(pc + (<usize>j << 2), 0);
+  // The last N mod 4 columns, element by element (k order), four rows at a time.
+  for (let j = n4; j < n; j++) {
+    let m0 = 0;
+    for (; m0 < m4; m0 += 4) column4(a, b, c, k, n, m0, j);
+    for (; m0 < m; m0++) {
+      let s: f32 = 0;
+      let pa = a + (<usize>(m0 * k) << 2);
+      let pb = b + (<usize>j << 2);
       for (let kk = 0; kk < k; kk++) {
-        const aik = load<f32>(a + (<usize>(i * k + kk) << 2));
-        const pb = b + (<usize>(kk * n) << 2);
-        for (let j = n4; j < n; j++) {
-          const at = pc + (<usize>j << 2);
-          store<f32>(at, load<f32>(at) + aik * load<f32>(pb + (<usize>j << 2)));
-        }
+        s += load<f32>(pa) * load<f32>(pb);
+        pa += 4;
+        pb += <usize>n << 2;
       }
+      store<f32>(c + (<usize>(m0 * n + j) << 2), s);
     }
   }
+}
+
+/** Rows m0…m0+3 of column j (scalar: the columns past the last multiple of 4). */
+function column4(a: usize, b: usize, c: usize, k: i32, n: i32, m0: i32, j: i32): void {
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let pa = a + (<usize>(m0 * k) << 2);
+  let pb = b + (<usize>j << 2);
+  for (let kk = 0; kk < k; kk++) {
+    const bk = load<f32>(pb);
+    s0 += load<f32>(pa) * bk;
+    s1 += load<f32>(pa + rowA) * bk;
+    s2 += load<f32>(pa + 2 * rowA) * bk;
+    s3 += load<f32>(pa + 3 * rowA) * bk;
+    pa += 4;
+    pb += rowB;
+  }
+  const pc = c + (<usize>(m0 * n + j) << 2);
+  store<f32>(pc, s0);
+  store<f32>(pc + rowB, s1);
+  store<f32>(pc + 2 * rowB, s2);
+  store<f32>(pc + 3 * rowB, s3);
 }
