@@ -114,7 +114,7 @@ export interface PairedRow {
   numerator: string;
   denominator: string;
   rounds: number;
-  /** Steps per block of A and of B (each block ≈ 0.25 s). */
+  /** Steps per block of A and of B (each block ≈ 0.5 s). */
   stepsPerBlock: [number, number];
   /** Median over rounds of A's ms per step / B's, and a 95 % interval for it (order statistics). */
   ratio: number;
@@ -424,7 +424,8 @@ export function medianInterval(sorted: readonly number[]): [number, number] {
 /** A's ms per step / B's, measured in alternating blocks (see `PairedRow`). */
 async function pairedRatio(backend: string, batch: number, a: Stepper, b: Stepper, quick: boolean): Promise<PairedRow> {
   const wall = backend === 'tensorflow';
-  // Warm-up (as in `measure`), then block sizes of ≈ 0.25 s from one timed block each.
+  // Warm-up (as in `measure`), then block sizes of ≈ 0.5 s from one timed block each: at batch
+  // 1000 that is 3–5 steps, so one step slowed by another process moves a round's ratio less.
   const warm = async (s: Stepper) => {
     const until = performance.now() + (quick ? 0 : 1000);
     do await s.run(1);
@@ -432,10 +433,10 @@ async function pairedRatio(backend: string, batch: number, a: Stepper, b: Steppe
     return timeBlock(s, quick ? 1 : 2, wall);
   };
   const [msA, msB] = [await warm(a), await warm(b)];
-  const size = (ms: number) => (quick ? 1 : Math.max(1, Math.round(250 / ms)));
+  const size = (ms: number) => (quick ? 1 : Math.max(1, Math.round(500 / ms)));
   const na = size(msA);
   const nb = size(msB);
-  const rounds = quick ? 2 : 12;
+  const rounds = quick ? 2 : 16;
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     let ta: number;
@@ -588,7 +589,7 @@ function markdown(r: SpeedResult): string {
   }
   if (r.paired.length) {
     lines.push('## Target ratios, measured interleaved', '');
-    lines.push('Blocks of ≈ 0.25 s of steps of A and of B alternate (ABBA…) after a warm-up, so a change in the machine\'s speed during the run affects both; ratio = A\'s ms per step / B\'s (CPU ms; wall ms on tensorflow), median over rounds with a 95 % interval from order statistics. The targets are checked on these.', '');
+    lines.push('Blocks of ≈ 0.5 s of steps of A and of B alternate (ABBA…) after a warm-up, so a change in the machine\'s speed during the run affects both; ratio = A\'s ms per step / B\'s (CPU ms; wall ms on tensorflow), median over rounds with a 95 % interval from order statistics. The targets are checked on these.', '');
     lines.push(
       ...mdTable(
         ['backend', 'batch', 'A', 'B', 'A ÷ B', '95 % interval', 'rounds', 'steps per block (A, B)'],
