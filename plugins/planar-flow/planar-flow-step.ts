@@ -1,7 +1,7 @@
 import { tf, Dense, matMul } from '../../src/index.js';
 import type { FlowResult, FlowStep, NamedVariable, Random } from '../../src/index.js';
 import { NoInverseError } from '../../src/index.js';
-import { PLANAR_DET_FLOOR, PLANAR_ROUNDING, planarKernelAvailable, planarStack } from './planar-kernel.js';
+import { PLANAR_DET_FLOOR, PLANAR_ROUNDING, planarKernelAvailable, planarStackKernel } from './planar-kernel.js';
 
 export { PLANAR_DET_FLOOR, PLANAR_ROUNDING } from './planar-kernel.js';
 
@@ -143,7 +143,8 @@ export class PlanarFlow implements FlowStep {
         ? (tf.reshape(matMul(this.checkContext(context), this.head.kernel as tf.Tensor2D), [-1, this.count, width]) as tf.Tensor3D)
         : this.packedParams();
       const bias = (this.head ? tf.reshape(this.head.bias, [this.count, width]) : tf.zeros([this.count, width])) as tf.Tensor2D;
-      return planarStack(z, p, bias) as unknown as tf.TensorContainerObject;
+      const [y, logDets] = tf.split(planarStackKernel(z, p, bias), [this.latentDim, this.count], 2);
+      return { z: y, logDets } as unknown as tf.TensorContainerObject;
     }) as unknown as StackedFlowResult;
   }
 

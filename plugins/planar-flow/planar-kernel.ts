@@ -29,14 +29,13 @@ export const PLANAR_ROUNDING = 1e-6;
  * being [u (D), w (D), b (1)], with P = B (amortised: one set per row) or P = 1 (global,
  * broadcast over rows), and a bias `[S, 2D + 1]` added to every row of p (the amortised head's
  * bias: p = h·W, so its gradient, the sum of dp over rows, comes out of the backward kernel
- * instead of a separate reduction). Forward outputs: z_S `[K, B, D]`, the log-dets `[K, B, S]`,
- * the constraint per parameter row and step `[P, S, D + 5]` = [û, s, c, a, ω, υ] and the trace
- * `[K, B, S, D + 1]` = [z_{j−1}, t_j] per step — the last two are saved for the backward pass
- * (tfjs `outputsToSave`), which so recomputes nothing. Backward: inputs p, bias, the constraint,
- * the trace and the gradients of z_S and of the log-dets; outputs dz₀ `[K, B, D]`, dp
- * `[P, S, 2D + 1]` (summed over samples, and over rows when P = 1) and dbias (dp summed over
- * rows). Both loop over parameter rows, then the (sample, row) pairs using them. The gradient is
- * registered for the forward kernel itself (first order).
+ * instead of a separate reduction). Forward outputs: `[K, B, D + S]` = [z_S, log-det_1 … log-det_S]; the
+ * constraint per parameter row and step `[P, S, D + 5]` = [û, s, c, a, ω, υ]; and the trace
+ * `[K, B, S, D + 1]` = [z_{j−1}, t_j] per step — the last two are kept for the backward pass,
+ * which so recomputes nothing. Backward: inputs p, bias, the constraint, the trace and dy
+ * `[K, B, D + S]`; outputs dz₀ `[K, B, D]`, dp `[P, S, 2D + 1]` (summed over samples, and over
+ * rows when P = 1) and dbias (dp summed over rows). Both loop over parameter rows, then the
+ * (sample, row) pairs using them.
  *
  * Gradient of the constraint (per step, nonzero w; a = wᵀu, ω = ‖w‖², υ = ‖u‖²,
  * q = √(ωυ + 1e-30), ε = 1e-6·D, σ the logistic function, G_û = ∂L/∂û, G_s = ∂L/∂s,
@@ -87,8 +86,7 @@ const forwardKernel: HostKernel = {
   outputShapes: ([z, p, bias]) => {
     const { k, b, d, s, p: rows } = dims(z!, p!, bias!, PLANAR_STACK_KERNEL);
     return [
-      [k, b, d],
-      [k, b, s],
+      [k, b, d + s],
       [rows, s, d + 5],
       [k, b, s, d + 1],
     ];
@@ -102,15 +100,13 @@ const forwardKernel: HostKernel = {
 
 const backwardKernel: HostKernel = {
   name: PLANAR_STACK_GRAD_KERNEL,
-  inputs: ['p', 'bias', 'con', 'trace', 'dz', 'dLogDet'],
-  outputShapes: ([p, bias, con, trace, dz, dLogDet]) => {
+  inputs: ['p', 'bias', 'con', 'trace', 'dy'],
+  outputShapes: ([p, bias, con, trace, dy]) => {
     if (trace!.length !== 4) throw new Error(`${PLANAR_STACK_GRAD_KERNEL}: expected a trace [K, B, S, D + 1]; got [${trace!.join(', ')}]`);
     const [k, b, steps, d1] = trace! as [number, number, number, number];
     const { d, s, p: rows } = dims([k, b, d1 - 1], p!, bias!, PLANAR_STACK_GRAD_KERNEL);
-    if (s !== steps || !same(con!, [rows, s, d + 5]) || !same(dz!, [k, b, d]) || !same(dLogDet!, [k, b, s])) {
-      throw new Error(
-        `${PLANAR_STACK_GRAD_KERNEL}: inconsistent shapes p [${p!.join(', ')}], con [${con!.join(', ')}], trace [${trace!.join(', ')}], dz [${dz!.join(', ')}], dLogDet [${dLogDet!.join(', ')}]`,
-      );
+    if (s !== steps || !same(con!, [rows, s, d + 5]) || !same(dy!, [k, b, d + s])) {
+      throw new Error(`${PLANAR_STACK_GRAD_KERNEL}: inconsistent shapes p [${p!.join(', ')}], con [${con!.join(', ')}], trace [${trace!.join(', ')}], dy [${dy!.join(', ')}]`);
     }
     return [[k, b, d], p!.slice(), bias!.slice()];
   },
@@ -135,27 +131,18 @@ export function planarKernelAvailable(): boolean {
   return hostKernelAvailable(PLANAR_STACK_KERNEL);
 }
 
-tf.registerGradient({
-  kernelName: PLANAR_STACK_KERNEL,
-  inputsToSave: ['p', 'bias'],
-  outputsToSave: [false, false, true, true],
-  gradFunc: (dys, saved) => {
-    // The gradients of z_S and of the log-dets (tfjs passes zeros for an output off the path).
-    const [dz, dLogDet] = dys as tf.Tensor[];
-    const [p, bias, con, trace] = saved;
-    const [dz0, dp, dbias] = runHostKernel(PLANAR_STACK_GRAD_KERNEL, { p: p!, bias: bias!, con: con!, trace: trace!, dz: dz!, dLogDet: dLogDet! });
-    return { z: () => dz0!, p: () => dp!, bias: () => dbias! };
-  },
-});
-
 /**
  * The S steps through the kernels: z₀ `[K, B, D]`, p `[P, S, 2D + 1]`, bias `[S, 2D + 1]` →
- * z_S `[K, B, D]` and the log-dets `[K, B, S]`. Differentiable w.r.t. z₀, p and bias (first
- * order only). (The kernel's other two outputs, the constraint and the trace, are disposed here;
- * the tape keeps its own references for the backward pass.)
+ * `[K, B, D + S]` ([z_S, log-det_1 … log-det_S]). Differentiable w.r.t. z₀, p and bias (first
+ * order only).
  */
-export function planarStack(z: tf.Tensor3D, p: tf.Tensor3D, bias: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D } {
-  const [zOut, logDets, con, trace] = runHostKernel(PLANAR_STACK_KERNEL, { z, p, bias });
-  tf.dispose([con!, trace!]);
-  return { z: zOut as tf.Tensor3D, logDets: logDets as tf.Tensor3D };
-}
+export const planarStackKernel = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [z, p, bias, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
+  const [out, con, trace] = runHostKernel(PLANAR_STACK_KERNEL, { z, p, bias }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor4D];
+  save([p, bias, con, trace]);
+  return {
+    value: out,
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
+      runHostKernel(PLANAR_STACK_GRAD_KERNEL, { p: saved[0]!, bias: saved[1]!, con: saved[2]!, trace: saved[3]!, dy }),
+  };
+}) as (z: tf.Tensor3D, p: tf.Tensor3D, bias: tf.Tensor2D) => tf.Tensor3D;

@@ -109,11 +109,11 @@ function constrainRow(p: usize, bias: usize, row: i32, steps: i32, d: i32, floor
 }
 
 /**
- * Forward: z₀ `[K, B, D]`, p `[P, S, 2D + 1]`, bias `[S, 2D + 1]` → z_S `[K, B, D]`, log-dets
- * `[K, B, S]`, con `[P, S, D + 5]`, trace `[K, B, S, D + 1]`. `work`: D float64.
+ * Forward: z₀ `[K, B, D]`, p `[P, S, 2D + 1]`, bias `[S, 2D + 1]` → out `[K, B, D + S]`,
+ * con `[P, S, D + 5]`, trace `[K, B, S, D + 1]`. `work`: D float64.
  */
 export function forward(
-  z: usize, p: usize, bias: usize, zOut: usize, logDet: usize, con: usize, trace: usize, work: usize,
+  z: usize, p: usize, bias: usize, out: usize, con: usize, trace: usize, work: usize,
   k: i32, b: i32, d: i32, steps: i32, rows: i32, floor: f64, eps: f64,
 ): void {
   const width = 2 * d + 1;
@@ -129,7 +129,7 @@ export function forward(
       const oz = kb * d;
       for (let i = 0; i < even; i += 2) st8x2(y, i, ld2(z, oz + i));
       for (let i = even; i < d; i++) st8(y, i, ld(z, oz + i));
-      const ol = kb * steps;
+      const o = kb * (d + steps);
       for (let j = 0; j < steps; j++) {
         const pw = (row * steps + j) * width + d;
         const bw = j * width + d;
@@ -153,22 +153,21 @@ export function forward(
         for (let i = 0; i < even; i += 2) st8x2(y, i, f64x2.add(ld8x2(y, i), f64x2.mul(tv, ld2(con, oc + i))));
         for (let i = even; i < d; i++) st8(y, i, ld8(y, i) + t * ld(con, oc + i));
         const t2 = t * t;
-        st(logDet, ol + j, log(ld(con, oc + d) * (1 - t2) + t2));
+        st(out, o + d + j, log(ld(con, oc + d) * (1 - t2) + t2));
       }
-      for (let i = 0; i < even; i += 2) st2(zOut, oz + i, ld8x2(y, i));
-      for (let i = even; i < d; i++) st(zOut, oz + i, ld8(y, i));
+      for (let i = 0; i < even; i += 2) st2(out, o + i, ld8x2(y, i));
+      for (let i = even; i < d; i++) st(out, o + i, ld8(y, i));
     }
   }
 }
 
 /**
- * Backward: p, bias, con, trace (as above) and the gradients of z_S `[K, B, D]` and of the
- * log-dets `[K, B, S]` → dz₀ `[K, B, D]`, dp `[P, S, 2D + 1]`, dbias `[S, 2D + 1]` (dp summed over
- * parameter rows). `work` (float64): G_û [S·D], the chain's part of ∂L/∂w [S·D], G_s [S],
- * ∂L/∂b [S], g [D], dbias [S·(2D + 1)].
+ * Backward: p, bias, con, trace (as above) and dy `[K, B, D + S]` → dz₀ `[K, B, D]`,
+ * dp `[P, S, 2D + 1]`, dbias `[S, 2D + 1]` (dp summed over parameter rows). `work` (float64):
+ * G_û [S·D], the chain's part of ∂L/∂w [S·D], G_s [S], ∂L/∂b [S], g [D], dbias [S·(2D + 1)].
  */
 export function backward(
-  p: usize, bias: usize, con: usize, trace: usize, dzOut: usize, dLogDet: usize, dz: usize, dp: usize, dbias: usize, work: usize,
+  p: usize, bias: usize, con: usize, trace: usize, dy: usize, dz: usize, dp: usize, dbias: usize, work: usize,
   k: i32, b: i32, d: i32, steps: i32, rows: i32, eps: f64,
 ): void {
   const width = 2 * d + 1;
@@ -187,10 +186,9 @@ export function backward(
     const uses = rows == 1 ? k * b : k;
     for (let use = 0; use < uses; use++) {
       const kb = rows == 1 ? use : use * b + row;
-      const oz = kb * d;
-      const ol = kb * steps;
-      for (let i = 0; i < even; i += 2) st8x2(g, i, ld2(dzOut, oz + i));
-      for (let i = even; i < d; i++) st8(g, i, ld(dzOut, oz + i));
+      const o = kb * (d + steps);
+      for (let i = 0; i < even; i += 2) st8x2(g, i, ld2(dy, o + i));
+      for (let i = even; i < d; i++) st8(g, i, ld(dy, o + i));
       for (let j = steps - 1; j >= 0; j--) {
         const pw = (row * steps + j) * width + d;
         const bw = j * width + d;
@@ -201,7 +199,7 @@ export function backward(
         const sech2 = 1 - t2;
         const sj = ld(con, oc + d);
         const det = sj * sech2 + t2;
-        const l = ld(dLogDet, ol + j);
+        const l = ld(dy, o + d + j);
         let dotv = f64x2.splat(0);
         for (let i = 0; i < even; i += 2) dotv = f64x2.add(dotv, f64x2.mul(ld2(con, oc + i), ld8x2(g, i)));
         let dot = hsum(dotv);
