@@ -95,16 +95,19 @@ export class Adam {
     const kernel = hostKernelAvailable(ADAM_KERNEL);
     const attrs = { b1: beta1, c1: 1 - beta1, b2: beta2, c2: 1 - beta2, alpha: -learningRate * (root / (1 - beta1 ** t)), eps: epsilon * root };
     tf.tidy(() => {
-      const alpha = tf.scalar(attrs.alpha);
-      const eps = tf.scalar(attrs.eps);
-      this.variables.forEach((x, i) => {
-        if (kernel) {
+      if (kernel) {
+        this.variables.forEach((x, i) => {
           const [nx, nm, nv] = runHostKernel(ADAM_KERNEL, { x, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, attrs);
           this.m[i]!.assign(nm!);
           this.v[i]!.assign(nv!);
           x.assign(nx!);
-          return;
-        }
+        });
+        return;
+      }
+      // The tfjs-op path: its two per-step scalars are uploaded only here.
+      const alpha = tf.scalar(attrs.alpha);
+      const eps = tf.scalar(attrs.eps);
+      this.variables.forEach((x, i) => {
         const g = grads[i]!;
         const m = tf.add(tf.mul(this.m[i]!, this.b1), tf.mul(g, this.c1));
         const v = tf.add(tf.mul(this.v[i]!, this.b2), tf.mul(tf.square(g), this.c2));
