@@ -2,7 +2,7 @@ import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
 import type { Vae } from '../core/vae.js';
 import { Adam, type AdamSnapshot } from '../nn/adam.js';
-import { trainingLoss, type Objective } from './training-loss.js';
+import { trainingLoss } from './training-loss.js';
 
 /** The state of a seeded `Random` stream (`Random.getState()`). */
 export interface RandomState {
@@ -33,7 +33,7 @@ export class NonFiniteLossError extends Error {
 export function trainingStep(
   vae: Vae,
   x: tf.Tensor2D,
-  { variables, adam, objective, beta = 1, freeBits = 0 }: { variables: tf.Variable[]; adam: Adam; objective: Required<Objective>; beta?: number; freeBits?: number },
+  { variables, adam, objective, beta = 1, freeBits = 0 }: { variables: tf.Variable[]; adam: Adam; objective: { type: 'elbo' | 'iwae'; samples: number }; beta?: number; freeBits?: number },
 ): tf.Scalar {
   const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, beta, freeBits), variables);
   const list = variables.map((v) => grads[v.name]!);

@@ -6,17 +6,23 @@ import type { Dataset } from '../data/dataset.js';
 import { batches } from '../data/batches.js';
 import { Adam } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
-import { meanElbo, trainingLoss, type Objective } from './training-loss.js';
-import { defaultSyncEvery, GuardedStepper, type RandomState } from './guarded-stepper.js';
+import { meanElbo, type ObjectiveSpec } from './training-loss.js';
+import { isObjective, type Objective } from '../core/objective.js';
+import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } from './guarded-stepper.js';
+import type { NamedVariable } from '../core/variables.js';
 
-export { meanElbo, trainingLoss, type Objective } from './training-loss.js';
+export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
 export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
 
 export interface TrainOptions {
   epochs: number;
   batchSize?: number;
   learningRate?: number;
-  objective?: Objective;
+  /**
+   * The objective: a config spec (`{ "type": "iwae", "samples": 10, "gradient": "dreg" }`, built
+   * with the Vae's registered objective plugins) or a built `Objective`. Default `{ "type": "elbo" }`.
+   */
+  objective?: ObjectiveSpec | Objective;
   /** β rises linearly from 0 to 1 over this many epochs (per step); 0 keeps β = 1. */
   warmup?: number;
   /**
@@ -84,12 +90,8 @@ export interface TrainerState {
 function checkOptions(vae: Vae, data: Dataset, o: TrainOptions): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`train.epochs: expected a non-negative integer; got ${JSON.stringify(o.epochs)}`);
   if (o.batchSize !== undefined) checkPositiveInt('train.batchSize', o.batchSize);
-  if (o.objective?.samples !== undefined) checkPositiveInt('train.objective.samples', o.objective.samples);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) {
     throw new Error(`train.learningRate: expected a positive number; got ${JSON.stringify(o.learningRate)}`);
-  }
-  if (o.objective && o.objective.type !== 'elbo' && o.objective.type !== 'iwae') {
-    throw new Error(`train.objective.type: expected "elbo" or "iwae"; got ${JSON.stringify(o.objective.type)}`);
   }
   if (data.dim !== vae.dataDim) {
     throw new Error(`data: rows of "${data.name}" have ${data.dim} values but the model expects ${vae.dataDim} (model.dataDim)`);
@@ -104,7 +106,48 @@ function checkOptions(vae: Vae, data: Dataset, o: TrainOptions): void {
 }
 
 /**
- * Trains with Adam on the ELBO (β-weighted, with optional warm-up and free bits) or IWAE_K: the
+ * The gradients of an objective's surrogates w.r.t. the trained variables (in their order). When
+ * the objective has a separate encoder surrogate (DReG) and both the encoder and other parts are
+ * trained, two passes over the same noise: the decoder's and prior's gradients of `loss`, then,
+ * with the random stream restored, the encoder's of `encoderLoss`. The value is `loss`.
+ */
+export function objectiveGradients(vae: Vae, objective: Objective, trained: readonly NamedVariable[], freeBits: number): GradientFn {
+  const all = trained.map((v) => v.variable);
+  const isEncoder = trained.map((v) => v.name.startsWith('encoder/'));
+  const encoder = all.filter((_, i) => isEncoder[i]);
+  const model = all.filter((_, i) => !isEncoder[i]);
+  const ctx = (beta: number) => ({ beta, freeBits, random: vae.random });
+  const pass = (x: tf.Tensor2D, beta: number, which: 'loss' | 'encoderLoss', vars: tf.Variable[]) =>
+    tf.variableGrads(() => {
+      const r = objective.compute(vae, x, ctx(beta));
+      return r[which] ?? r.loss;
+    }, vars);
+  if (!objective.separateEncoderLoss || encoder.length === 0 || model.length === 0) {
+    const which = objective.separateEncoderLoss && model.length === 0 ? 'encoderLoss' : 'loss';
+    return (x, beta) => {
+      const { value, grads } = pass(x, beta, which, all);
+      return { value, grads: all.map((v) => grads[v.name]!) };
+    };
+  }
+  return (x, beta) => {
+    const start = vae.random.getState();
+    const m = pass(x, beta, 'loss', model);
+    let e: ReturnType<typeof pass>;
+    try {
+      vae.random.setState(start);
+      e = pass(x, beta, 'encoderLoss', encoder);
+    } catch (err) {
+      tf.dispose([m.value, ...Object.values(m.grads)]);
+      throw err;
+    }
+    e.value.dispose();
+    return { value: m.value, grads: all.map((v, i) => (isEncoder[i] ? e.grads[v.name]! : m.grads[v.name]!)) };
+  };
+}
+
+/**
+ * Trains with Adam on an objective (the β-weighted ELBO by default, with optional warm-up and free
+ * bits; IWAE_K; any registered objective, with its gradient estimator): the
  * epoch loop (batches, β schedule, validation, per-epoch records and checkpoints) over a
  * `GuardedStepper`, which takes the steps and rolls back any non-finite one (see there).
  */
@@ -123,7 +166,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     quiet = false,
   } = options;
   const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
-  const objective: Required<Objective> = { type: options.objective?.type ?? 'elbo', samples: options.objective?.samples ?? 1 };
+  const objective: Objective = isObjective(options.objective) ? options.objective : vae.objective(options.objective ?? { type: 'elbo' });
   const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
   const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
 
@@ -167,10 +210,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     adam,
     random: vae.random,
     syncEvery,
-    gradients: (x, beta) => {
-      const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, beta, freeBits), varList);
-      return { value, grads: varList.map((v) => grads[v.name]!) };
-    },
+    gradients: objectiveGradients(vae, objective, trained, freeBits),
   });
 
   try {
@@ -220,7 +260,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
       }
       history.push(record);
       log(
-        `epoch ${record.epoch}/${epochs}  train ${objective.type} ${record.trainBound.toFixed(2)}` +
+        `epoch ${record.epoch}/${epochs}  train ${objective.label} ${record.trainBound.toFixed(2)}` +
           (record.validElbo !== undefined ? `  valid elbo ${record.validElbo.toFixed(2)}` : '') +
           (warmup > 0 ? `  β ${beta.toFixed(2)}` : '') +
           `  ${record.seconds.toFixed(1)}s`,
