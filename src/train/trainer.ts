@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
 import { Adam, type AdamSnapshot } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
+import { checkTrainOptions } from './train-options.js';
 
 export interface Objective {
   type: 'elbo' | 'iwae';
@@ -196,7 +197,7 @@ interface Pending {
  * batches are kept and the random stream restored. `syncEvery: 1` checks every step directly.
  */
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
-  checkOptions(vae, data, options);
+  checkTrainOptions(vae, data, options);
   const {
     epochs,
     batchSize = 100,
