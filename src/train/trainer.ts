@@ -87,18 +87,44 @@ export interface TrainerState {
   history: EpochRecord[];
 }
 
-/** Training hit a non-finite loss or gradient; the weights are those before the bad step. */
+/**
+ * Training hit a non-finite loss or gradient, or an update that made a weight or an optimiser
+ * moment non-finite (`nonFiniteAfterUpdate` > 0, `value` NaN); the weights are those before the bad step.
+ */
 export class NonFiniteLossError extends Error {
   constructor(
     readonly epoch: number,
     readonly step: number,
     readonly value: number,
+    /** How many weights and moments the rolled-back update made non-finite (0: the loss or gradient was). */
+    readonly nonFiniteAfterUpdate = 0,
   ) {
     super(
-      `training stopped: non-finite loss or gradient (${value}) at epoch ${epoch}, step ${step}; ` +
+      (nonFiniteAfterUpdate > 0
+        ? `training stopped: the update at epoch ${epoch}, step ${step} made ${nonFiniteAfterUpdate} weights or optimiser moments non-finite (NaN or ±Infinity) and was rolled back; `
+        : `training stopped: non-finite loss or gradient (${value}) at epoch ${epoch}, step ${step}; `) +
         `the model keeps its last finite weights (try a lower learningRate or β warm-up)`,
     );
     this.name = 'NonFiniteLossError';
+  }
+}
+
+/**
+ * One Adam update that stands only if it leaves every weight and moment finite: otherwise it is
+ * rolled back (weights, moments and step count as before). Returns how many values the update
+ * made non-finite (0: it stands). Reads one number from the backend.
+ */
+export function stepUnlessNonFinite(adam: Adam, grads: readonly tf.Tensor[]): number {
+  const before = adam.snapshot();
+  try {
+    adam.step(grads);
+    const count = adam.nonFiniteCount();
+    const bad = count.dataSync()[0]!;
+    count.dispose();
+    if (bad > 0) adam.restore(before);
+    return bad;
+  } finally {
+    Adam.disposeSnapshot(before);
   }
 }
 
@@ -187,7 +213,7 @@ interface Pending {
  *
  * The hot path does not read from the backend: losses stay on it and are read once per window
  * of `syncEvery` steps (and at the end of each epoch), together with a count of non-finite
- * weights. A window starts from a snapshot of the weights, Adam's moments and the model's
+ * weights and optimiser moments. A window starts from a snapshot of the weights, Adam's moments and the model's
  * random stream. If any loss of the window (or any weight after it) is not finite, training
  * rolls back to the snapshot and replays the window's batches with a checked step that reads
  * the loss and the squared gradient norm before each update; the first step with a non-finite
@@ -258,16 +284,19 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   const fastStep = (x: tf.Tensor2D, beta: number): tf.Scalar =>
     trainingStep(vae, x, { variables: varList, adam, objective, beta, freeBits });
 
-  /** The checked step: reads the loss and ‖g‖² and applies the update only when both are finite. */
-  const guardedStep = (x: tf.Tensor2D, beta: number): { ok: boolean; loss: number } => {
+  /**
+   * The checked step: reads the loss and ‖g‖² and applies the update only when both are finite;
+   * an update that makes a weight or moment non-finite is rolled back (`stepUnlessNonFinite`).
+   */
+  const guardedStep = (x: tf.Tensor2D, beta: number): { ok: boolean; loss: number; nonFinite: number } => {
     const { value, grads } = gradients(x, beta);
     try {
       const check = tf.tidy(() => tf.stack([value, tf.addN(grads.map((g) => tf.sum(tf.square(g))))]));
       const [loss, gradSq] = check.dataSync() as Float32Array;
       check.dispose();
-      if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) return { ok: false, loss: Number.isFinite(loss!) ? gradSq! : loss! };
-      adam.step(grads);
-      return { ok: true, loss: loss! };
+      if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) return { ok: false, loss: Number.isFinite(loss!) ? gradSq! : loss!, nonFinite: 0 };
+      const nonFinite = stepUnlessNonFinite(adam, grads);
+      return nonFinite > 0 ? { ok: false, loss: Number.NaN, nonFinite } : { ok: true, loss: loss!, nonFinite: 0 };
     } finally {
       tf.dispose([value, ...grads]);
     }
@@ -295,7 +324,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     try {
       pending.forEach((p, i) => {
         const r = guardedStep(p.x, p.beta);
-        if (!r.ok) throw new NonFiniteLossError(epoch + 1, firstStep + i, r.loss);
+        if (!r.ok) throw new NonFiniteLossError(epoch + 1, firstStep + i, r.loss, r.nonFinite);
         replayed.push(r.loss);
       });
     } finally {
@@ -314,7 +343,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     const check = tf.tidy(() =>
       tf.concat([
         tf.stack(pending.map((p) => p.loss!)),
-        tf.reshape(tf.addN(varList.map((v) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(v)), 'float32')))), [1]),
+        tf.reshape(adam.nonFiniteCount(), [1]),
       ]),
     );
     const values = check.dataSync() as Float32Array;
@@ -349,13 +378,13 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
           beta = warmup > 0 ? Math.min(1, (epoch + step / batchesPerEpoch) / warmup) : 1;
           rows.push(x.shape[0]);
           if (syncEvery === 1) {
-            let r: { ok: boolean; loss: number };
+            let r: { ok: boolean; loss: number; nonFinite: number };
             try {
               r = guardedStep(x, beta);
             } finally {
               x.dispose();
             }
-            if (!r.ok) throw new NonFiniteLossError(epoch + 1, step + 1, r.loss);
+            if (!r.ok) throw new NonFiniteLossError(epoch + 1, step + 1, r.loss, r.nonFinite);
             account([r.loss]);
           } else {
             if (pending.length === 0) {
