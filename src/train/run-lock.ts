@@ -29,8 +29,8 @@ export class DirectoryLockedError extends Error {
   ) {
     super(
       holder
-        ? `another process (PID ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''}, since ${holder.since}: ${holder.command}) is writing ${dir}; wait for it to finish or stop it, or choose another directory`
-        : `another process is writing ${dir} (its lock ${join(dir, LOCK_NAME)} is fresh; the holder is not recorded yet); wait for it to finish, or choose another directory`,
+        ? `${dir}: locked by another process writing it: PID ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''} (since ${holder.since}: ${holder.command}); wait for it to finish or stop it, or choose another directory`
+        : `${dir}: locked by another process writing it (${join(dir, LOCK_NAME)} is fresh; no holder recorded in ${LOCK_HOLDER_NAME}); wait for it to finish, or choose another directory`,
     );
     this.name = 'DirectoryLockedError';
   }
