@@ -101,7 +101,7 @@ export async function loadCheckpoint(dir: string, options: LoadOptions & { plugi
     const bad = options.allowNonFinite ? [] : nonFiniteValues(bytes, info.optimizer.weights);
     if (bad.length) {
       loaded.vae.dispose();
-      throw new NonFiniteWeightsError(dir, OPTIMIZER_FILE, bad, `cannot resume from the checkpoint of epoch ${info.epoch}`);
+      throw new NonFiniteWeightsError(dir, OPTIMIZER_FILE, bad, `cannot resume from the checkpoint of epoch ${info.epoch} (pass allowNonFinite to inspect it)`, 'holds');
     }
     const tensors = decodeWeightGroup(bytes, info.optimizer.weights);
     state = {

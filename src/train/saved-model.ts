@@ -46,10 +46,11 @@ export class NonFiniteWeightsError extends SavedModelError {
     readonly file: string,
     readonly counts: readonly { name: string; count: number; size: number }[],
     what: string,
+    verb: 'holds' | 'would hold' = 'would hold',
   ) {
     const total = counts.reduce((a, c) => a + c.count, 0);
     const listed = counts.slice(0, 3).map((c) => `"${c.name}" (${c.count} of ${c.size})`).join(', ');
-    super(dir, `${what}: ${file} would hold ${total} non-finite values (NaN or ±Infinity), in ${listed}${counts.length > 3 ? ` and ${counts.length - 3} more` : ''}`);
+    super(dir, `${what}: ${file} ${verb} ${total} non-finite values (NaN or ±Infinity), in ${listed}${counts.length > 3 ? ` and ${counts.length - 3} more` : ''}`);
     this.name = 'NonFiniteWeightsError';
   }
 }
@@ -249,7 +250,7 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
     const bytes = set.file(WEIGHTS_FILE);
     if (!options.allowNonFinite) {
       const bad = nonFiniteValues(bytes, specs);
-      if (bad.length) throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, `cannot load the model (pass allowNonFinite to inspect it${set.previous ? '' : ', or usePrevious for the previous save'})`);
+      if (bad.length) throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, `cannot load the model (pass allowNonFinite to inspect it)`, 'holds');
     }
     const tensors = decodeWeightGroup(bytes, specs);
     try {
