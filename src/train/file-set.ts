@@ -258,6 +258,8 @@ export interface ReadSet {
   /** True when the previous complete set was read. */
   previous: boolean;
   recovery?: SetRecovery;
+  /** How many times the set was read (more than 1: a save was in flight and the read waited for it). */
+  attempts: number;
   /** The bytes of a file of the set, exactly those whose hash was checked. */
   file(name: string): Buffer;
 }
@@ -301,9 +303,9 @@ export async function readFileSet(dir: string, options: ReadSetOptions = {}): Pr
   if (!st.isDirectory()) throw new SavedModelError(dir, 'not a directory (a saved model is a directory with config.json, model.json and weights.bin)');
   const deadline = Date.now() + (options.waitMs ?? 3000);
   let delay = 5;
-  for (;;) {
+  for (let attempts = 1; ; attempts++) {
     const current = readSetOnce(dir, false);
-    if (current.ok) return setOf(current, false);
+    if (current.ok) return setOf(current, false, attempts);
     const prev = readSetOnce(dir, true);
     if (current.noManifest && prev.ok === false && prev.noManifest) {
       throw new SavedModelError(dir, `not a saved vaekit model: no ${MODEL_FILE} (a saved model has config.json, model.json and weights.bin; train one with \`vaekit train\`)`);
@@ -329,19 +331,20 @@ export async function readFileSet(dir: string, options: ReadSetOptions = {}): Pr
       const who = writing
         ? `a save by ${holder ? `PID ${holder.pid}` : 'another process'} is still in progress`
         : `the last save (by PID ${pid}${pid !== process.pid ? ', which no longer runs' : ''}) was interrupted: ${current.problem}`;
-      return setOf(prev, true, { kind: writing ? 'in-progress' : 'interrupted', found: who, previous });
+      return setOf(prev, true, attempts, { kind: writing ? 'in-progress' : 'interrupted', found: who, previous });
     }
     const found = `${current.problem} (changed after it was saved: edited or damaged; no save was in progress)`;
-    if (options.usePrevious && prev.ok) return setOf(prev, true, { kind: 'damaged', found, previous });
+    if (options.usePrevious && prev.ok) return setOf(prev, true, attempts, { kind: 'damaged', found, previous });
     if (!prev.ok) throw bothBad();
     throw new SavedModelError(dir, `${found}; the previous save (${previous}) is intact: load it with usePrevious (vaekit: --use-previous), or restore the file`);
   }
 }
 
-function setOf(read: Extract<SetRead, { ok: true }>, previous: boolean, recovery?: SetRecovery): ReadSet {
+function setOf(read: Extract<SetRead, { ok: true }>, previous: boolean, attempts: number, recovery?: SetRecovery): ReadSet {
   return {
     manifest: read.manifest,
     previous,
+    attempts,
     ...(recovery ? { recovery } : {}),
     file: (name) => {
       const b = read.bytes.get(name);
