@@ -72,12 +72,12 @@ function writeHistory(dir: string, history: readonly EpochRecord[], config: VaeC
 
 /**
  * What to do after training stopped on a non-finite value: continue from the last good checkpoint
- * with a lower learning rate (`--resume --learning-rate`, a tenth of the current one), or start
- * afresh. The commands are complete (run directory and plugins included).
+ * with a lower learning rate (`--resume --learning-rate`: a tenth of the current one, at most
+ * 0.001, Adam's usual rate), or start afresh. The command is complete (run directory and plugins).
  */
 export function afterNonFinite(out: string, lastSaved: number, config: VaeConfig, args: Pick<TrainArgs, 'plugin' | 'config'>): string {
   const lr = config.train.learningRate;
-  const lower = Number((lr / 10).toPrecision(3));
+  const lower = Number(Math.min(lr / 10, 0.001).toPrecision(3));
   const plugins = (args.plugin ?? []).map((p) => ` --plugin ${p}`).join('');
   return (
     `The last good checkpoint (epoch ${lastSaved}) is kept in ${out}. Continue from it with a lower learning rate (now ${lr}):\n` +
