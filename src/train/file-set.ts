@@ -285,7 +285,7 @@ function readCurrentManifest(dir: string): Buffer | null {
  * Reads the set of a model directory, each file once, and checks the bytes it returns against
  * model.json. When the current set does not verify it says why:
  *
- * * a live writer (the directory's lock, a save's temporary model.json, or a model.json that
+ * * a live writer (the temporary model.json of a save whose process runs, or a model.json that
  *   changed while it was read): it reads again, up to `waitMs`, then uses the previous set
  *   (`in-progress`);
  * * a save that was stopped half-way (every file that differs is byte for byte a file of a
@@ -315,8 +315,9 @@ export async function readFileSet(dir: string, options: ReadSetOptions = {}): Pr
     const explained = current.mismatches.length > 0 && current.mismatches.every((m) => explainedBy(m) !== undefined);
     const now = readCurrentManifest(dir);
     const changed = current.manifestBytes ? !(now && now.equals(current.manifestBytes)) : now !== null;
-    const holder = liveLockHolder(dir);
-    const writing = changed || writes.some((w) => w.alive && w.pid !== process.pid) || (holder !== null && holder.pid !== process.pid);
+    // A live writer: its temporary model.json is on disk until its set is committed (then model.json changes).
+    const liveWrite = writes.find((w) => w.alive && w.pid !== process.pid);
+    const writing = changed || liveWrite !== undefined;
     if (writing && Date.now() < deadline) {
       await sleep(delay);
       delay = Math.min(delay * 2, 100);
@@ -329,7 +330,7 @@ export async function readFileSet(dir: string, options: ReadSetOptions = {}): Pr
       if (!prev.ok) throw bothBad();
       const pid = explained ? explainedBy(current.mismatches[0]!)!.pid : 0;
       const who = writing
-        ? `a save by ${holder ? `PID ${holder.pid}` : 'another process'} is still in progress`
+        ? `a save by ${liveWrite ? `PID ${liveWrite.pid}` : `${liveLockHolder(dir) ? `PID ${liveLockHolder(dir)!.pid}` : 'another process'}`} is still in progress`
         : `the last save (by PID ${pid}${pid !== process.pid ? ', which no longer runs' : ''}) was interrupted: ${current.problem}`;
       return setOf(prev, true, attempts, { kind: writing ? 'in-progress' : 'interrupted', found: who, previous });
     }

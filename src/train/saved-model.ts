@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
 import type { ModelSpec, Vae } from '../core/vae.js';
@@ -7,6 +6,7 @@ import { createVae } from '../config/create-vae.js';
 import { parseConfig, type VaeConfig } from '../config/schema.js';
 import { MODEL_FILE, readFileSet, SavedModelError, writeFileSet, type ReadSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
 import { heldLock, lockDirectory } from './run-lock.js';
+import { ensureDirectory } from './output-path.js';
 
 export { MODEL_FILE, previousName, SavedModelError, writeFileAtomic, writeFileSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
 
@@ -142,7 +142,7 @@ export async function saveVae(vae: Vae, dir: string, options: SaveOptions = {}):
     const badExtra = nonFiniteValues(f.bytes, f.specs);
     if (badExtra.length) throw new NonFiniteWeightsError(dir, f.name, badExtra, 'refusing to save (the previous save is kept)');
   }
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir, dir);
   const files: SetFile[] = [
     { name: CONFIG_FILE, bytes: new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`) },
     { name: WEIGHTS_FILE, bytes },
