@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
 import { evalCommand, reconstructCommand, sampleCommand } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
-import { CliError, collect, messageOf, nonNegativeInt, positiveInt, processIo, UsageError, type CliIo } from './support.js';
+import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { ConfigError } from '../config/errors.js';
 
@@ -28,6 +28,7 @@ const pluginOption = () =>
   new Option('--plugin <module>', 'load a user plugin module (default export: an inversify ContainerModule); repeatable').argParser(collect).default([]);
 const backendOption = () => new Option('--backend <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
 const quietOption = () => new Option('--quiet', 'no progress output');
+const usePreviousOption = () => new Option('--use-previous', 'when the last save\'s files were edited or damaged after it was written, use the previous save');
 
 function program(io: CliIo, run: (p: Promise<number>) => void): Command {
   const root = new Command('vaekit')
@@ -46,6 +47,8 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .option('--resume', 'continue the run in --out from its last checkpoint (same result as an uninterrupted run)')
     .option('--force', 'overwrite the run files in an existing --out')
     .option('--epochs <n>', 'override train.epochs (e.g. to train a finished run further with --resume)', positiveInt('--epochs'))
+    .option('--learning-rate <rate>', 'override train.learningRate (also with --resume, e.g. to go on at a lower rate after a non-finite loss)', positiveNumber('--learning-rate'))
+    .addOption(usePreviousOption())
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
@@ -75,6 +78,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
+    .addOption(usePreviousOption())
     .action((o) => run(evalCommand(o, io)));
 
   root
@@ -88,6 +92,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
+    .addOption(usePreviousOption())
     .action((o) => run(sampleCommand(o, io)));
 
   root
@@ -100,6 +105,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
+    .addOption(usePreviousOption())
     .action((o) => run(reconstructCommand(o, io)));
 
   root

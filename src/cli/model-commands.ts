@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { selectBackend } from '../backend/select-backend.js';
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
@@ -7,10 +5,14 @@ import { datasetTensor } from '../data/batches.js';
 import { boundReport, formatBoundReport } from '../eval/bound-report.js';
 import { renderImageGrid, renderPairGrid } from '../plot/image-grid.js';
 import { loadSavedModel, writeFileAtomic, type LoadedModel } from '../train/saved-model.js';
+import { prepareOutputFile } from '../train/output-path.js';
+import { CURVE_FILE, HISTORY_FILE } from './train-command.js';
 import { checkDataFor, CliError, imageShapeFor, loadUserPlugins, messageOf, resolveEvalData, type CliIo } from './support.js';
 
 interface ModelArgs {
   model: string;
+  /** Load the previous save when the model's files were edited or damaged after their save. */
+  usePrevious?: boolean;
   plugin?: string[];
   backend?: string;
   quiet?: boolean;
@@ -21,17 +23,29 @@ async function openModel(args: ModelArgs, io: CliIo): Promise<LoadedModel> {
   await selectBackend(args.backend ?? 'auto', { quiet: args.quiet ?? false });
   let loaded: LoadedModel;
   try {
-    loaded = await loadSavedModel(args.model, { plugins });
+    loaded = await loadSavedModel(args.model, { plugins, ...(args.usePrevious ? { usePrevious: true } : {}) });
   } catch (e) {
     throw new CliError(`--model ${messageOf(e)}`);
   }
-  if (loaded.recovered) io.err(`vaekit: the last save in ${args.model} was interrupted; using the previous complete save\n`);
+  if (loaded.recovery) io.err(`vaekit: ${args.model}: ${loaded.recovery.found}; using the previous complete save (${loaded.recovery.previous})\n`);
   return loaded;
 }
 
+/** Checks --png before any work: not a directory, not a file of a saved model or run (it creates the folder). */
+function checkPng(path: string): void {
+  try {
+    prepareOutputFile(path, '--png', [HISTORY_FILE, CURVE_FILE]);
+  } catch (e) {
+    throw new CliError(messageOf(e));
+  }
+}
+
 function writePng(path: string, png: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, png);
+  try {
+    writeFileAtomic(path, png);
+  } catch (e) {
+    throw new CliError(`--png ${messageOf(e)}`);
+  }
 }
 
 /** Rows `vaekit eval` uses when neither --rows nor data.testLimit says (log p̂ with K = 1000 on 10,000 rows takes long on wasm). */
@@ -85,6 +99,7 @@ export interface SampleArgs extends ModelArgs {
 
 /** `vaekit sample`: n draws z ~ p(z) decoded to E[x|z] (or a draw of x with --draw), as an image grid. */
 export async function sampleCommand(args: SampleArgs, io: CliIo): Promise<number> {
+  checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
     const shape = imageShapeFor(config);
@@ -116,6 +131,7 @@ export interface ReconstructArgs extends ModelArgs {
 
 /** `vaekit reconstruct`: the first n rows of the data beside E[x|z] at the encoder's mode of z. */
 export async function reconstructCommand(args: ReconstructArgs, io: CliIo): Promise<number> {
+  checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
     const data = resolveEvalData(config, args.data, args.n, '--n');

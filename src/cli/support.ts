@@ -58,6 +58,15 @@ export const positiveInt = (option: string) => intOption(option, 1);
 /** Parses a non-negative integer option value (a seed: 0 is valid), or throws a UsageError naming the option. */
 export const nonNegativeInt = (option: string) => intOption(option, 0);
 
+/** Parses a positive finite number option value (`0.001`, `1e-4`), or throws a UsageError naming the option. */
+export function positiveNumber(option: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option}: expected a positive number; got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
 /** Collects a repeatable option into a list. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -13,7 +13,7 @@ import type { NamedVariable } from '../core/variables.js';
 import { checkTrainOptions } from './train-options.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
-export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
+export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
 
 export interface TrainOptions {
   epochs: number;
