@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFi
 import { basename, dirname, join } from 'node:path';
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import type { ModelSpec, Vae } from '../core/vae.js';
 import { ConfigError } from '../config/errors.js';
 import { createVae } from '../config/create-vae.js';
@@ -295,6 +296,7 @@ export function decodeWeightGroup(bytes: Buffer, specs: tf.io.WeightsManifestEnt
  * weight and what to do.
  */
 export async function loadSavedModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  await ensureBackend();
   const set = readSavedSet(dir);
   const { manifest } = set;
   let config: VaeConfig;

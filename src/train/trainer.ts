@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
 import { Adam, type AdamSnapshot } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
+import { ensureBackend } from '../backend/select-backend.js';
 
 export interface Objective {
   type: 'elbo' | 'iwae';
@@ -197,6 +198,7 @@ interface Pending {
  */
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
   checkOptions(vae, data, options);
+  await ensureBackend({ quiet: options.quiet });
   const {
     epochs,
     batchSize = 100,
