@@ -42,7 +42,7 @@ export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 
-export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
+export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDER, type BackendName } from './backend/select-backend.js';
 
 export {
   PluginFactory,

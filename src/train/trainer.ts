@@ -11,6 +11,7 @@ import { isObjective, type Objective } from '../core/objective.js';
 import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } from './guarded-stepper.js';
 import type { NamedVariable } from '../core/variables.js';
 import { checkTrainOptions } from './train-options.js';
+import { ensureBackend } from '../backend/select-backend.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
 export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
@@ -136,6 +137,7 @@ export function objectiveGradients(vae: Vae, objective: Objective, trained: read
  */
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
   checkTrainOptions(vae, data, options);
+  await ensureBackend({ quiet: options.quiet });
   const {
     epochs,
     batchSize = 100,
