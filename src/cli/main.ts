@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
-import { evalCommand, reconstructCommand, sampleCommand } from './model-commands.js';
+import { evalCommand, reconstructCommand, sampleCommand, workersOption } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
 import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
@@ -74,6 +74,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
     .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
     .option('--seed <n>', 'seed of the importance samples', nonNegativeInt('--seed'))
+    .option('--workers <n>', 'worker threads the rows are split over: a number or auto (one per core on wasm/cpu; 1 on tensorflow, which threads its own kernels)', workersOption)
     .option('--json', 'print the report as JSON')
     .addOption(pluginOption())
     .addOption(backendOption())

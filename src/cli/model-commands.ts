@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { selectBackend } from '../backend/select-backend.js';
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
@@ -58,6 +59,15 @@ export interface EvalArgs extends ModelArgs {
   rows?: number;
   seed?: number;
   json?: boolean;
+  workers?: number | 'auto';
+}
+
+/** Parses `--workers`: a positive integer or `auto`. */
+export function workersOption(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--workers: expected a positive integer or auto; got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /**
@@ -75,13 +85,21 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const llSamples = args.samples ?? config.eval.samples;
     const ks = [...new Set([...config.eval.iwaeSamples.filter((k) => k < llSamples), llSamples])];
+    const started = performance.now();
     const report = await boundReport(vae, data, {
       elboSamples: args.elboSamples ?? config.eval.elboSamples,
       iwaeSamples: ks,
       llSamples,
       seed: args.seed ?? 1,
       progress: !(args.quiet ?? false) && process.env.VAEKIT_QUIET !== '1',
+      workers: args.workers ?? 'auto',
+      // Workers rebuild the model from its spec: they import the same --plugin files.
+      pluginModules: (args.plugin ?? []).map((p) => resolve(p)),
     });
+    const seconds = (performance.now() - started) / 1000;
+    if (!args.quiet && process.env.VAEKIT_QUIET !== '1') {
+      io.err(`vaekit: evaluated ${data.rows} rows in ${seconds.toFixed(1)} s (${(data.rows / seconds).toFixed(1)} rows/s) on ${report.threads} thread${report.threads === 1 ? '' : 's'}\n`);
+    }
     if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
     else io.out(`${formatBoundReport(report, { title: `${args.model} on ${data.name} (${data.rows} rows)` })}\n`);
     return 0;

@@ -51,6 +51,23 @@ describe('vaekit, end to end', () => {
     expect(numberIn(r.stdout, 'gap log p̂\\(x\\) − ELBO')).toBeCloseTo(ll - elbo, 1);
   });
 
+  it('splits eval rows over worker threads (loading --plugin in each) with the report of one thread', () => {
+    // 150 rows in batches of 100: two batches, so --workers 2 uses two threads.
+    const args = ['eval', '--model', 'runs/a', '--samples', '20', '--rows', '150', '--json', ...plugin];
+    const one = vaekit([...args, '--workers', '1'], { cwd });
+    const two = vaekit([...args, '--workers', '2'], { cwd, env: { VAEKIT_QUIET: '0' } });
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toMatch(/evaluated 150 rows in \d+\.\d s \(\d+\.\d rows\/s\) on 2 threads/);
+    const a = JSON.parse(one.stdout) as { threads: number; elbo: { mean: number }; logLikelihood: { mean: number; stdErr: number } };
+    const b = JSON.parse(two.stdout) as typeof a;
+    expect([a.threads, b.threads]).toEqual([1, 2]);
+    expect(b.elbo.mean).toBeCloseTo(a.elbo.mean, 4);
+    expect(b.logLikelihood.mean).toBeCloseTo(a.logLikelihood.mean, 4);
+    expect(b.logLikelihood.stdErr).toBeCloseTo(a.logLikelihood.stdErr, 4);
+    expect(vaekit(['eval', '--model', 'runs/a', '--workers', '0'], { cwd }).stderr).toMatch(/--workers: expected a positive integer or auto; got "0"/);
+  });
+
   it('writes a sample grid and a reconstruction grid', () => {
     const s = vaekit(['sample', '--model', 'runs/a', '--n', '16', '--png', 'pics/samples.png', ...plugin], { cwd });
     expect(s.code).toBe(0);
