@@ -34,12 +34,15 @@ export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select
 export {
   PluginFactory,
   definePlugin,
+  definePluginModule,
   PLUGIN_ROLES,
   type PluginRole,
   type PluginSpec,
   type BuildContext,
 } from './config/plugin.js';
 export { PluginRegistry } from './config/plugin-registry.js';
+/** inversify's ContainerModule, re-exported so a plugin file needs only `vaekit` (and uses the same inversify as the core). */
+export { ContainerModule } from 'inversify';
 export { ConfigError, parseWith } from './config/errors.js';
 export {
   parseConfig,
