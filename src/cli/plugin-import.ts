@@ -46,17 +46,16 @@ export async function importPluginFile(absolute: string): Promise<{ default?: un
     throw new Error(`expected a .js, .mjs, .cjs, .ts, .mts or .cts file; got "${ext || 'no extension'}"`);
   }
   const url = pathToFileURL(absolute).href;
-  if (TYPESCRIPT.has(ext)) {
-    try {
-      return (await import(url)) as { default?: unknown };
-    } catch (e) {
-      // Not registered yet (Node without a TypeScript loader): register tsx and try again.
-      if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(errorChain(e));
-      await registerTypeScript(absolute);
-    }
-  }
   try {
     return (await import(url)) as { default?: unknown };
+  } catch (e) {
+    if (!TYPESCRIPT.has(ext) || (e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(errorChain(e));
+  }
+  // A TypeScript file and no loader yet: register tsx and import again, under another URL
+  // (Node caches the failed load of the first).
+  await registerTypeScript(absolute);
+  try {
+    return (await import(`${url}?ts`)) as { default?: unknown };
   } catch (e) {
     throw new Error(errorChain(e));
   }
