@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Files written as a user would (docs/examples) import 'vaekit'; in the repo that is the sources.
+  resolve: {
+    alias: [
+      { find: /^vaekit$/, replacement: fileURLToPath(new URL('./plugins/index.ts', import.meta.url)) },
+      { find: /^vaekit\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],

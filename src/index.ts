@@ -47,12 +47,15 @@ export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDE
 export {
   PluginFactory,
   definePlugin,
+  definePluginModule,
   PLUGIN_ROLES,
   type PluginRole,
   type PluginSpec,
   type BuildContext,
 } from './config/plugin.js';
 export { PluginRegistry } from './config/plugin-registry.js';
+/** inversify's ContainerModule, re-exported so a plugin file needs only `vaekit` (and uses the same inversify as the core). */
+export { ContainerModule } from 'inversify';
 export { ConfigError, parseWith } from './config/errors.js';
 export {
   parseConfig,

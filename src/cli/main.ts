@@ -9,6 +9,7 @@ import { evalCommand, reconstructCommand, sampleCommand, workersOption } from '.
 import { pluginsCommand } from './plugins-command.js';
 import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
+import { packageVersion } from './version.js';
 import { ConfigError } from '../config/errors.js';
 
 const EXAMPLES = `
@@ -33,7 +34,7 @@ const usePreviousOption = () => new Option('--use-previous', 'when the last save
 function program(io: CliIo, run: (p: Promise<number>) => void): Command {
   const root = new Command('vaekit')
     .description('Variational autoencoders with swappable encoders, priors and likelihoods: train, evaluate how tight the bound is, draw samples.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES)
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(`vaekit: ${s.replace(/^error: /, '')}`) })

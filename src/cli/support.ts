@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ContainerModule } from 'inversify';
 import type { Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
@@ -10,6 +9,7 @@ import { loadData, loadTestData, testRowCount } from '../data/load-data.js';
 import { readIdx } from '../data/idx.js';
 import { checkFinite, checkWidth } from '../data/validate.js';
 import { parseJsonText } from './json-position.js';
+import { importPluginFile } from './plugin-import.js';
 
 /** Where the command writes: results to `out`, progress and messages to `err`. */
 export interface CliIo {
@@ -101,13 +101,13 @@ export async function loadUserPlugins(paths: readonly string[] = []): Promise<Us
     if (!existsSync(absolute)) throw new CliError(`--plugin ${p}: no such file (looked at ${absolute})`);
     let mod: { default?: unknown };
     try {
-      mod = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+      mod = await importPluginFile(absolute);
     } catch (e) {
       throw new CliError(`--plugin ${p}: the module failed to load: ${(e as Error).message}`);
     }
     if (!isContainerModule(mod.default)) {
       throw new CliError(
-        `--plugin ${p}: expected the module's default export to be an inversify ContainerModule (\`export default new ContainerModule(({ bind }) => bind(PluginFactory).toConstantValue(factory))\`); got ${
+        `--plugin ${p}: expected the module's default export to be a plugin module (\`export default definePluginModule(definePlugin({ role, name, description, options, create }))\`, all from 'vaekit'); got ${
           mod.default === undefined ? 'no default export' : typeof mod.default
         }`,
       );
