@@ -100,7 +100,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
-    .action((o) => run(reconstructCommand(o, io)));
+    .action((o, cmd: Command) => run(reconstructCommand({ ...o, nIsDefault: cmd.getOptionValueSource('n') === 'default' }, io)));
 
   root
     .command('plugins')
