@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
 import { evalCommand, reconstructCommand, sampleCommand } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
-import { CliError, collect, messageOf, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
+import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { ConfigError } from '../config/errors.js';
 
@@ -59,7 +59,11 @@ Writes into the run directory: config.json, model.json + weights.bin (a saved mo
 checkpoint, loadable with --model or loadVae), optimizer.bin, history.json and bound.png.
 Each checkpoint is written atomically; an interrupted run continues with --resume.`,
     )
-    .action((o) => run(trainCommand(o, io)));
+    .action((o) => {
+      // A missing required flag is a usage error (exit 2), as commander reports --model for the other commands.
+      if (!o.config && !o.resume) throw new UsageError("train: required option '--config <file>' not specified (or --resume with --out <run directory>)");
+      run(trainCommand(o, io));
+    });
 
   root
     .command('eval')
@@ -69,7 +73,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--elbo-samples <S>', 'samples per row for the ELBO (default: eval.elboSamples)', positiveInt('--elbo-samples'))
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
     .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
-    .option('--seed <n>', 'seed of the importance samples', positiveInt('--seed'))
+    .option('--seed <n>', 'seed of the importance samples', nonNegativeInt('--seed'))
     .option('--json', 'print the report as JSON')
     .addOption(pluginOption())
     .addOption(backendOption())
@@ -83,7 +87,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .requiredOption('--model <dir>', 'saved model or run directory')
     .requiredOption('--png <file>', 'where to write the grid')
     .option('--n <n>', 'number of samples', positiveInt('--n'), 64)
-    .option('--seed <n>', 'seed of the draws', positiveInt('--seed'))
+    .option('--seed <n>', 'seed of the draws', nonNegativeInt('--seed'))
     .option('--draw', 'show draws x ~ p(x|z) instead of the means E[x|z]')
     .addOption(pluginOption())
     .addOption(backendOption())

@@ -68,7 +68,7 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
   const { vae, config } = await openModel(args, io);
   try {
     const rows = args.rows ?? config.data.testLimit ?? DEFAULT_EVAL_ROWS;
-    const data = resolveEvalData(config, args.data, rows);
+    const data = resolveEvalData(config, args.data, rows, args.rows !== undefined ? '--rows' : undefined);
     if (args.rows === undefined && config.data.testLimit === undefined && data.rows === DEFAULT_EVAL_ROWS && !args.quiet) {
       io.err(`vaekit: evaluating the first ${DEFAULT_EVAL_ROWS} rows (pass --rows N for more, e.g. --rows 10000 for the whole MNIST test set)\n`);
     }
@@ -134,7 +134,7 @@ export async function reconstructCommand(args: ReconstructArgs, io: CliIo): Prom
   checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
-    const data = resolveEvalData(config, args.data, args.n);
+    const data = resolveEvalData(config, args.data, args.n, '--n');
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const n = Math.min(args.n, data.rows);
     // The inputs as the model sees them: a dynamically binarised set is binarised once (seed 0, as in eval).

@@ -1,4 +1,5 @@
 import type { Vae } from '../core/vae.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import { checkPositiveInt, LogMeanExpAccumulator, streamLogWeights } from './log-likelihood.js';
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
@@ -89,6 +90,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
   const total = Math.max(llSamples, ks[ks.length - 1]!);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
+  await ensureBackend();
   if (seed !== undefined) vae.random.reseed(seed);
 
   const elbo = new Float64Array(n);

@@ -1,4 +1,5 @@
 import { tf } from '../core/tf.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import type { Vae } from '../core/vae.js';
 import { createProgress, type Progress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
@@ -163,6 +164,7 @@ export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: L
   checkPositiveInt('batchSize', batchSize);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
+  await ensureBackend();
   if (seed !== undefined) vae.random.reseed(seed);
   const perRow = new Float64Array(n);
   const bar = createProgress(label ?? `log p̂(x), K=${samples}`, n * samples, progress === undefined ? {} : { enabled: progress });

@@ -1,5 +1,6 @@
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import type { ModelSpec, Vae } from '../core/vae.js';
 import { ConfigError } from '../config/errors.js';
 import { createVae } from '../config/create-vae.js';
@@ -209,6 +210,7 @@ export function decodeWeightGroup(bytes: Buffer, specs: tf.io.WeightsManifestEnt
  * Errors say which file, which weight and what to do.
  */
 export async function loadSavedModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
+  await ensureBackend();
   const set: ReadSet = await readFileSet(dir, options.usePrevious ? { usePrevious: true } : {});
   const manifest = set.manifest as ModelManifest;
   checkManifest(dir, manifest);

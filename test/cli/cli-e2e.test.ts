@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
 import { readPng } from '../../src/plot/image-grid.js';
 import { NAN_PLUGIN, snapshot, tinyConfig, vaekit } from './helpers.js';
 
-// The real executable in child processes (tsx + wasm start-up each time): 10 spawns in all.
+// The real executable in child processes (tsx + wasm start-up each time): 12 spawns in all.
 let cwd: string;
 beforeAll(() => {
   cwd = mkdtempSync(join(tmpdir(), 'vaekit-cli-'));
@@ -104,5 +105,21 @@ describe('vaekit, end to end', () => {
     expect(broken.stderr).toContain('vaekit: broken.json:4:3: not valid JSON: Expected double-quoted property name');
     expect(broken.stderr.split('\n').filter((l) => l.length > 300)).toEqual([]); // no minified wasm dump
     expect(snapshot(join(cwd, 'runs/a'))).toEqual(before);
+  });
+
+  // The cases above pin their children to wasm; this one runs them on the backend this suite
+  // runs on (VAEKIT_BACKEND, else wasm), so a native run of the suite exercises the CLI on it.
+  it('trains and evaluates on the backend the suite runs on, says which, and matches the wasm run to float32 rounding', () => {
+    const backend = tf.getBackend();
+    const r = vaekit(['train', '--config', 'tiny.json', '--out', 'runs/selected', ...plugin], { cwd, env: { VAEKIT_BACKEND: backend, VAEKIT_QUIET: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('vaekit: using the'))).toEqual([`vaekit: using the ${backend} backend`]);
+    const bound = (run: string) => JSON.parse(readFileSync(join(cwd, run, 'history.json'), 'utf8')).epochs[0].trainBound as number;
+    // Same config, seed and JS random stream: only the backend's float32 arithmetic differs
+    // (cpu against wasm: 2e-5 nats after the 3 steps).
+    expect(Math.abs(bound('runs/selected') - bound('runs/a'))).toBeLessThan(0.01);
+    const e = vaekit(['eval', '--model', 'runs/selected', '--samples', '20', ...plugin], { cwd, env: { VAEKIT_BACKEND: backend } });
+    expect(e.code, e.stderr).toBe(0);
+    expect(numberIn(e.stdout, 'ELBO')).toBeLessThan(-100);
   });
 });
