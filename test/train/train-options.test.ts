@@ -39,7 +39,9 @@ describe('train() options', () => {
     const vae = createVae(model);
     for (const [option, message] of bad) {
       expect(await failure(train(vae, rows(10), { epochs: 1, ...quiet, ...option }))).toBe(message);
-      expect(() => parseConfig({ model, train: option })).toThrow(message);
+      // An objective's options are checked by its plugin's own schema when it is built (as model
+      // plugins' are), not by parseConfig; train() builds it, so its message is the same.
+      if (!option.objective) expect(() => parseConfig({ model, train: option })).toThrow(message);
     }
     expect(await failure(train(vae, rows(10), { ...quiet } as TrainOptions))).toBe('train.epochs: expected a non-negative integer; got nothing (the field is missing)');
     expect(await failure(train(vae, rows(10), { epochs: 1, freeze: ['decoder', 'head'] as never, ...quiet }))).toMatch(/^train\.freeze: expected a list of parts: "encoder", "decoder", "prior"; got \["decoder","head"\]$/);
