@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
 import { Adam, type AdamSnapshot } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
+import { ParallelGradients } from './parallel/parallel-gradients.js';
 
 export interface Objective {
   type: 'elbo' | 'iwae';
@@ -50,6 +51,13 @@ export interface TrainOptions {
    * batch 100 on 784-pixel rows). 1 reads and checks every step before its update.
    */
   syncEvery?: number;
+  /**
+   * Threads one run trains on (data-parallel: see `ParallelGradients`): 1 (the default) keeps
+   * everything on the calling thread; n > 1 splits each batch over it and n − 1 worker threads,
+   * with the same result up to float32 summation order. Falls back to one thread, with a log
+   * line saying why, where workers cannot run the model (e.g. free bits, user plugin modules).
+   */
+  threads?: number;
 }
 
 export interface EpochRecord {
@@ -210,6 +218,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     quiet = false,
   } = options;
   const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
+  const threads = checkPositiveInt('train.threads', options.threads ?? 1);
   const objective: Required<Objective> = { type: options.objective?.type ?? 'elbo', samples: options.objective?.samples ?? 1 };
   const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
   const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
@@ -249,14 +258,27 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     history: history.map((h) => ({ ...h })),
   });
 
+  let parallel: ParallelGradients | null = null;
+  if (threads > 1) {
+    const started = await ParallelGradients.start(vae, trained, { threads, batchSize, objective, freeBits });
+    if (started instanceof ParallelGradients) parallel = started;
+    else log(`train.threads ${threads}: training on one thread (${started.reason})`);
+  }
+
   const gradients = (x: tf.Tensor2D, beta: number) => {
+    if (parallel) return parallel.gradients(x, beta);
     const { value, grads } = tf.variableGrads(() => trainingLoss(vae, x, objective, beta, freeBits), varList);
     return { value, grads: varList.map((v) => grads[v.name]!) };
   };
 
   /** The fast step: gradients and update, nothing read back. Returns the loss (caller-owned). */
-  const fastStep = (x: tf.Tensor2D, beta: number): tf.Scalar =>
-    trainingStep(vae, x, { variables: varList, adam, objective, beta, freeBits });
+  const fastStep = (x: tf.Tensor2D, beta: number): tf.Scalar => {
+    if (!parallel) return trainingStep(vae, x, { variables: varList, adam, objective, beta, freeBits });
+    const { value, grads } = parallel.gradients(x, beta);
+    adam.step(grads);
+    tf.dispose(grads);
+    return value;
+  };
 
   /** The checked step: reads the loss and ‖g‖² and applies the update only when both are finite. */
   const guardedStep = (x: tf.Tensor2D, beta: number): { ok: boolean; loss: number } => {
@@ -410,6 +432,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     }
   } finally {
     adam.dispose();
+    await parallel?.dispose();
   }
   return { epochs: history, steps, seconds: (Date.now() - t0) / 1000 };
 }
