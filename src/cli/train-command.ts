@@ -156,6 +156,7 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
         objective: t.objective,
         warmup: t.warmup,
         freeBits: t.freeBits,
+        threads: t.threads,
         seed: t.seed,
         ...(data.validation ? { validation: data.validation } : {}),
         ...(checkpoint?.state ? { resume: checkpoint.state } : {}),

@@ -5,6 +5,7 @@ import { tf } from '../../core/tf.js';
 import type { Vae } from '../../core/vae.js';
 import type { NamedVariable } from '../../core/variables.js';
 import { builtWithUserPlugins, builtinPluginSources } from '../../config/create-vae.js';
+import { fastMatMulSetting } from '../../nn/speed-switch.js';
 import { copyTensorInto } from '../../backend/tensor-copy.js';
 import { trainingLoss, type Objective } from '../trainer.js';
 import { Command, Scalar, Slot, readError, stepChannel, type StepChannel } from './step-channel.js';
@@ -78,14 +79,16 @@ export class ParallelGradients {
   /**
    * Starts `threads − 1` workers for training `trained` of `vae` on batches of at most
    * `batchSize` rows. Returns the reason instead when the run must stay on one thread (no
-   * worker threads or shared memory here, free bits, a model built with user plugin modules,
-   * or a worker that failed to rebuild the model).
+   * worker threads or shared memory here, speed fixes turned off with `setFastMatMul(false)`,
+   * free bits, a model built with user plugin modules, or a worker that failed to rebuild the
+   * model).
    */
   static async start(
     vae: Vae,
     trained: readonly NamedVariable[],
     { threads, batchSize, objective, freeBits }: { threads: number; batchSize: number; objective: Required<Objective>; freeBits: number },
   ): Promise<ParallelGradients | { reason: string }> {
+    if (fastMatMulSetting() === false) return { reason: 'speed fixes are off (setFastMatMul(false))' };
     if (freeBits > 0) return { reason: 'free bits couple the rows of a batch' };
     if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return { reason: 'no shared memory here' };
     if (builtWithUserPlugins(vae)) return { reason: 'the model uses user plugin modules, which a worker cannot load' };

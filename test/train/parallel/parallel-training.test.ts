@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { Random, createVae, tf, type Vae } from '../../../plugins/index.js';
+import { Random, createVae, setFastMatMul, tf, type Vae } from '../../../plugins/index.js';
 import type { Dataset } from '../../../src/data/dataset.js';
 import { train, type TrainOptions, type TrainerState } from '../../../src/train/trainer.js';
 
@@ -93,7 +93,7 @@ describe('training on two threads (data-parallel)', () => {
     for (const v of [a.vae, b.vae, first, resumed]) v.dispose();
   });
 
-  it('falls back to one thread, saying why, with free bits or user plugin modules', async () => {
+  it('falls back to one thread, saying why, with free bits, user plugin modules or the speed fixes off', async () => {
     const encoder = encoders.gaussian!;
     const one = await run(encoder, { threads: 1, freeBits: 0.5 });
     const two = await run(encoder, { threads: 2, freeBits: 0.5 });
@@ -104,6 +104,15 @@ describe('training on two threads (data-parallel)', () => {
     const lines: string[] = [];
     await train(vae, data, { epochs: 1, batchSize: 16, threads: 2, progress: false, log: (l) => lines.push(l) });
     expect(lines[0]).toMatch(/training on one thread \(the model uses user plugin modules/);
+
+    setFastMatMul(false);
+    try {
+      const off = await run(encoder, { threads: 2 });
+      expect(off.lines[0]).toBe('train.threads 2: training on one thread (speed fixes are off (setFastMatMul(false)))');
+      off.vae.dispose();
+    } finally {
+      setFastMatMul(null);
+    }
     for (const v of [one.vae, two.vae, vae]) v.dispose();
   });
 
