@@ -11,12 +11,25 @@ export { FlowStep, NoInverseError, isStackedFlowStep, flowStepCount, flowStepPre
 export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
 export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
 export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';
-export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps } from './core/math.js';
+export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps, stopGradient } from './core/math.js';
+export {
+  Objective,
+  ObjectiveBuilder,
+  GRADIENT_ESTIMATORS,
+  isObjective,
+  type GradientEstimator,
+  type ObjectiveContext,
+  type ObjectiveValue,
+} from './core/objective.js';
+export { ElboObjective, type ElboObjectiveOptions } from './core/elbo-objective.js';
+export { IwaeObjective, type IwaeObjectiveOptions } from './core/iwae-objective.js';
+export { elboObjectiveFactory, iwaeObjectiveFactory, objectivesModule, checkEstimator } from './config/objective-plugins.js';
 export {
   Vae,
   ModelSpec,
   type BoundTerms,
   type BoundOptions,
+  type TermsOptions,
   type ElboResult,
   type Part,
 } from './core/vae.js';
@@ -29,17 +42,20 @@ export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 
-export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
+export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDER, type BackendName } from './backend/select-backend.js';
 
 export {
   PluginFactory,
   definePlugin,
+  definePluginModule,
   PLUGIN_ROLES,
   type PluginRole,
   type PluginSpec,
   type BuildContext,
 } from './config/plugin.js';
 export { PluginRegistry } from './config/plugin-registry.js';
+/** inversify's ContainerModule, re-exported so a plugin file needs only `vaekit` (and uses the same inversify as the core). */
+export { ContainerModule } from 'inversify';
 export { ConfigError, parseWith } from './config/errors.js';
 export {
   parseConfig,
@@ -79,8 +95,11 @@ export {
   meanElbo,
   trainingLoss,
   NonFiniteLossError,
+  objectiveGradients,
+  GuardedStepper,
+  type GradientFn,
   type TrainOptions,
-  type Objective,
+  type ObjectiveSpec,
   type EpochRecord,
   type History,
   type TrainerState,

@@ -13,7 +13,10 @@ import type { Vae } from '../../core/vae.js';
 import { createVae } from '../../config/create-vae.js';
 import { selectBackend } from '../../backend/select-backend.js';
 import { copyTensorInto } from '../../backend/tensor-copy.js';
-import { trainingLoss, type Objective } from '../trainer.js';
+import type { Objective } from '../../core/objective.js';
+import type { NamedVariable } from '../../core/variables.js';
+import { objectiveGradients, type ObjectiveSpec } from '../trainer.js';
+import { rowShareObjective } from './row-share-objective.js';
 import { Command, Scalar, Slot, stepChannel, writeError, type ChannelSizes, type StepChannel } from './step-channel.js';
 
 export interface WorkerSetup {
@@ -27,16 +30,17 @@ export interface WorkerSetup {
   values: { name: string; shape: number[]; values: Float32Array }[];
   /** The trained variables, in the order of the channel's weights and gradients. */
   trained: string[];
-  objective: Required<Objective>;
+  /** The objective's config spec (rebuilt here with the model's objective plugins). */
+  objective: ObjectiveSpec;
   dataDim: number;
 }
 
 export type WorkerReply = { type: 'ready' } | { type: 'failed'; message: string };
 
-function stepOnce(vae: Vae, channel: StepChannel, vars: tf.Variable[], setup: WorkerSetup, copyUploads: boolean): void {
+function stepOnce(vae: Vae, channel: StepChannel, trained: NamedVariable[], objective: Objective, setup: WorkerSetup, copyUploads: boolean): void {
   const c = channel.control;
   let at = 0;
-  for (const v of vars) {
+  for (const { variable: v } of trained) {
     const part = channel.weights.subarray(at, at + v.size);
     tf.tidy(() => v.assign(tf.tensor(copyUploads ? part.slice() : part, v.shape, 'float32')));
     at += v.size;
@@ -51,16 +55,16 @@ function stepOnce(vae: Vae, channel: StepChannel, vars: tf.Variable[], setup: Wo
   vae.random.setState({ state: c[Slot.RandomState]! >>> 0, spare: c[Slot.HasSpare] ? channel.scalars[Scalar.Spare]! : null });
   vae.random.shareRows({ start, end, rows });
   try {
-    const { value, grads } = tf.variableGrads(() => tf.mul(trainingLoss(vae, x, setup.objective, beta), n / rows) as tf.Scalar, vars);
+    const { value, grads } = objectiveGradients(vae, rowShareObjective(objective, { start, end, rows }), trained, 0)(x, beta);
     try {
       at = 0;
-      for (const v of vars) {
-        copyTensorInto(grads[v.name]!, channel.gradients, at);
-        at += v.size;
+      for (const g of grads) {
+        copyTensorInto(g, channel.gradients, at);
+        at += g.size;
       }
       channel.scalars[Scalar.Loss] = value.dataSync()[0]!;
     } finally {
-      tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose([value, ...grads]);
     }
   } finally {
     vae.random.shareRows(null);
@@ -72,7 +76,8 @@ async function main(): Promise<void> {
   const setup = workerData as WorkerSetup;
   const port = parentPort!;
   let vae: Vae;
-  let vars: tf.Variable[];
+  let trained: NamedVariable[];
+  let objective: Objective;
   const channel = stepChannel(setup.sizes, setup.buffer);
   try {
     for (const s of setup.sources) await import(s);
@@ -87,7 +92,8 @@ async function main(): Promise<void> {
       if (target.shape.join(',') !== v.shape.join(',')) throw new Error(`variable ${v.name}: rebuilt [${target.shape.join(', ')}], sent [${v.shape.join(', ')}]`);
       tf.tidy(() => target.assign(tf.tensor(v.values, v.shape, 'float32')));
     }
-    vars = setup.trained.map((name) => byName.get(name)!);
+    trained = setup.trained.map((name) => ({ name, variable: byName.get(name)! }));
+    objective = vae.objective(setup.objective);
   } catch (e) {
     port.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
     return;
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     seq = Atomics.load(c, Slot.Seq);
     if (c[Slot.Command] === Command.Exit) break;
     try {
-      stepOnce(vae, channel, vars, setup, copyUploads);
+      stepOnce(vae, channel, trained, objective, setup, copyUploads);
       c[Slot.Status] = 0;
     } catch (e) {
       writeError(channel, e instanceof Error ? e.message : String(e));

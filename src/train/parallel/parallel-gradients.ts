@@ -7,7 +7,9 @@ import type { NamedVariable } from '../../core/variables.js';
 import { builtWithUserPlugins, builtinPluginSources } from '../../config/create-vae.js';
 import { fastMatMulSetting } from '../../nn/speed-switch.js';
 import { copyTensorInto } from '../../backend/tensor-copy.js';
-import { trainingLoss, type Objective } from '../trainer.js';
+import type { Objective } from '../../core/objective.js';
+import { objectiveGradients, type ObjectiveSpec } from '../trainer.js';
+import { rowShareObjective } from './row-share-objective.js';
 import { Command, Scalar, Slot, readError, stepChannel, type StepChannel } from './step-channel.js';
 import type { WorkerReply, WorkerSetup } from './gradient-worker.js';
 
@@ -38,6 +40,9 @@ function workerScript(): { code: string } {
   return { code: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });` };
 }
 
+/** Objectives whose loss is a mean of per-row terms (so a block's share is its rows' mean × rows/B). */
+const ROW_MEAN_OBJECTIVES = ['elbo', 'iwae'];
+
 /** How long the training thread waits for a worker's step before it gives up. */
 const STEP_TIMEOUT_MS = 600_000;
 
@@ -46,8 +51,8 @@ const STEP_TIMEOUT_MS = 600_000;
  * worker threads, each with a copy of the model on the same backend.
  *
  * A batch of B rows is split into contiguous blocks of ⌈B/threads⌉ rows; this thread takes the
- * first. Each thread computes the gradient of its block's share of the batch loss,
- * −(1/B)·Σ over its rows of the objective, so the shares sum to the single-thread loss and
+ * first. Each thread computes the gradient of its block's share of the batch loss, the mean
+ * over its rows times rows/B (`rowShareObjective`), so the shares sum to the single-thread loss and
  * gradient. Noise is the single-thread draws: every thread restarts the model's random stream
  * from the same state and keeps its rows of each `normal([K, B, D])` (`Random.shareRows`), and the
  * stream ends where one thread's would. The gradients are added here, g = g₀ + g₁ + …, and the
@@ -56,14 +61,15 @@ const STEP_TIMEOUT_MS = 600_000;
  * count. Workers hold no state: each step sends them the trained weights, β and the random
  * state, so rollbacks, replays and resumes work as on one thread.
  *
- * Per-row objectives only: the free-bits clamp max(mean_B KL, c) couples rows, so a run with
- * free bits stays on one thread (`start` says why).
+ * Objectives that are a mean over rows only (the built-in `elbo` and `iwae`, with any gradient
+ * estimator): the free-bits clamp max(mean_B KL, c) couples rows, so a run with free bits stays
+ * on one thread, as does a run with another objective (`start` says why).
  */
 export class ParallelGradients {
   private constructor(
     private readonly vae: Vae,
-    private readonly vars: tf.Variable[],
-    private readonly objective: Required<Objective>,
+    private readonly trained: readonly NamedVariable[],
+    private readonly objective: Objective,
     private readonly workers: WorkerHandle[],
     private readonly dataDim: number,
   ) {}
@@ -86,10 +92,25 @@ export class ParallelGradients {
   static async start(
     vae: Vae,
     trained: readonly NamedVariable[],
-    { threads, batchSize, objective, freeBits }: { threads: number; batchSize: number; objective: Required<Objective>; freeBits: number },
+    {
+      threads,
+      batchSize,
+      objective,
+      spec,
+      freeBits,
+    }: {
+      threads: number;
+      batchSize: number;
+      /** The objective, built; and the spec it was built from (null: built by the caller, which a worker cannot rebuild). */
+      objective: Objective;
+      spec: ObjectiveSpec | null;
+      freeBits: number;
+    },
   ): Promise<ParallelGradients | { reason: string }> {
     if (fastMatMulSetting() === false) return { reason: 'speed fixes are off (setFastMatMul(false))' };
     if (freeBits > 0) return { reason: 'free bits couple the rows of a batch' };
+    if (spec === null) return { reason: 'the objective was passed as a built object, which a worker cannot rebuild' };
+    if (!ROW_MEAN_OBJECTIVES.includes(objective.name)) return { reason: `objective "${objective.name}" is not known to be a mean over rows` };
     if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return { reason: 'no shared memory here' };
     if (builtWithUserPlugins(vae)) return { reason: 'the model uses user plugin modules, which a worker cannot load' };
     const sources = builtinPluginSources();
@@ -110,7 +131,7 @@ export class ParallelGradients {
       spec: vae.spec,
       values: all.map((v) => ({ name: v.name, shape: v.variable.shape.slice(), values: v.variable.dataSync() as Float32Array })),
       trained: trained.map((v) => v.name),
-      objective,
+      objective: spec,
       dataDim: vae.dataDim,
     };
     const script = workerScript();
@@ -140,13 +161,7 @@ export class ParallelGradients {
       await Promise.all(handles.map((h) => h.worker.terminate()));
       return { reason: `a worker could not start: ${e instanceof Error ? e.message : String(e)}` };
     }
-    return new ParallelGradients(
-      vae,
-      trained.map((v) => v.variable),
-      objective,
-      handles,
-      vae.dataDim,
-    );
+    return new ParallelGradients(vae, trained, objective, handles, vae.dataDim);
   }
 
   /**
@@ -166,9 +181,9 @@ export class ParallelGradients {
       const end = Math.min(rows, start + block);
       const ch = h.channel;
       let at = 0;
-      for (const v of this.vars) {
-        copyTensorInto(v, ch.weights, at);
-        at += v.size;
+      for (const { variable } of this.trained) {
+        copyTensorInto(variable, ch.weights, at);
+        at += variable.size;
       }
       copyTensorInto(x, ch.rows, 0, start * p, end * p);
       const c = ch.control;
@@ -208,7 +223,7 @@ export class ParallelGradients {
     const sum = tf.tidy(() => {
       const grads = result.grads.map((g, i) => {
         let total = g;
-        let at = this.vars.slice(0, i).reduce((n, v) => n + v.size, 0);
+        let at = this.trained.slice(0, i).reduce((n, v) => n + v.variable.size, 0);
         for (const h of busy) total = tf.add(total, tf.tensor(h.channel.gradients.subarray(at, at + g.size), g.shape, 'float32'));
         at += g.size;
         return total;
@@ -231,14 +246,10 @@ export class ParallelGradients {
   /** Gradients of rows `share` of a batch on this thread (all of it when `share` covers it). */
   private local(x: tf.Tensor2D, beta: number, share: { start: number; end: number; rows: number }): StepGradients {
     const whole = share.start === 0 && share.end === share.rows;
-    if (!whole) this.vae.random.shareRows(share);
+    if (whole) return objectiveGradients(this.vae, this.objective, this.trained, 0)(x, beta);
+    this.vae.random.shareRows(share);
     try {
-      const scale = (share.end - share.start) / share.rows;
-      const { value, grads } = tf.variableGrads(
-        () => (whole ? trainingLoss(this.vae, x, this.objective, beta) : (tf.mul(trainingLoss(this.vae, x, this.objective, beta), scale) as tf.Scalar)),
-        this.vars,
-      );
-      return { value, grads: this.vars.map((v) => grads[v.name]!) };
+      return objectiveGradients(this.vae, rowShareObjective(this.objective, share), this.trained, 0)(x, beta);
     } finally {
       if (!whole) this.vae.random.shareRows(null);
     }
