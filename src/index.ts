@@ -124,6 +124,8 @@ export {
   type LoadOptions,
 } from './train/saved-model.js';
 export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
+export { NonFiniteWeightsError, nonFiniteValues, type SetRecovery } from './train/saved-model.js';
+export { lockDirectory, DirectoryLockedError, type DirectoryLock, type LockHolder } from './train/run-lock.js';
 export { runCli } from './cli/main.js';
 export {
   trainAgainstFrozenDecoder,

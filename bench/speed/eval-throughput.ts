@@ -92,7 +92,8 @@ export interface ThroughputOptions {
 export async function evalThroughput(c: Combination, o: ThroughputOptions): Promise<{ rows: EvalRow[]; paired: PairedRow[] }> {
   const vae = createVae(c.config);
   const x = binaryBatch(o.rows, 7);
-  const workers = o.workers ?? availableParallelism();
+  // tfjs-node threads its own kernels over the cores: one evaluator thread there (workers × threads ≤ cores).
+  const workers = o.backend === 'tensorflow' ? 1 : (o.workers ?? availableParallelism());
   const evaluators: Evaluator[] = [];
   const closeAll = () => Promise.all(evaluators.map((e) => e.close()));
   try {
@@ -127,7 +128,7 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
         high: wall.high,
         rowsPerCpuSecond: cpu.median,
         ...(e.startSeconds !== undefined ? { startSeconds: e.startSeconds } : {}),
-        gflops: (2 * macs * wall.median) / 1e9,
+        gflops: (2 * macs * cpu.median) / 1e9,
         tensorsBefore: before,
         tensorsAfter: after,
       };
@@ -156,8 +157,11 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
       });
     };
     const find = (impl: string, threads: number) => evaluators.findIndex((e) => e.implementation === impl && e.threads === threads);
-    pair(find('vaekit', 1), find('PyTorch', 1), 'cpu');
-    pair(find('vaekit', workers), find('PyTorch', 2), 'wall');
+    if (o.backend === 'tensorflow') pair(find('vaekit', 1), find('PyTorch', 2), 'wall');
+    else {
+      pair(find('vaekit', 1), find('PyTorch', 1), 'cpu');
+      if (workers > 1) pair(find('vaekit', workers), find('PyTorch', 2), 'wall');
+    }
     return { rows, paired };
   } finally {
     await closeAll();

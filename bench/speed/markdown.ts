@@ -49,10 +49,10 @@ export function markdown(r: SpeedResult): string {
   }
   if (r.evaluation.length) {
     lines.push('## Importance-sampled log-likelihood throughput', '');
-    lines.push('log p̂(x) of a block of rows at K importance samples per row (chunks of 100 samples); blocks of the implementations interleaved. rows/s: median over blocks of wall-clock rows per second with a 95 % interval; CPU rows/s counts all threads of the process. vaekit on worker threads: the workers are started once (start-up shown) and each block is split into one batch per worker. GFLOP/s: the products\' arithmetic at the wall-clock rate.', '');
+    lines.push('log p̂(x) of a block of rows at K importance samples per row (chunks of 100 samples); blocks of the implementations interleaved. rows/s: median over blocks of wall-clock rows per second with a 95 % interval; CPU rows/s counts all threads of the process. vaekit on worker threads: the workers are started once (start-up shown) and each block is split into one batch per worker. GFLOP/s per core: the products\' arithmetic at the CPU-clock rate.', '');
     lines.push(
       ...mdTable(
-        ['backend', 'encoder', 'likelihood', 'implementation', 'threads', 'K', 'rows per block', 'blocks', 'rows/s', '95 % interval', 'rows/s (CPU)', 'GFLOP/s', 'start-up s', 'tensors before → after'],
+        ['backend', 'encoder', 'likelihood', 'implementation', 'threads', 'K', 'rows per block', 'blocks', 'rows/s', '95 % interval', 'rows/s (CPU)', 'GFLOP/s per core', 'start-up s', 'tensors before → after'],
         r.evaluation.map((e) => [
           e.backend,
           e.encoder,
@@ -73,6 +73,7 @@ export function markdown(r: SpeedResult): string {
       ),
     );
   }
+  lines.push(...backendsSideBySide(r));
   if (r.profile.length) {
     lines.push('## Where a step goes (gaussian/bernoulli, CPU ms of this process, median)', '');
     lines.push('"rest of the step": a `train()` step minus the gradients (Adam, the batch upload, loss reads). GFLOP/s: the step\'s products over the whole step.', '');
@@ -102,4 +103,34 @@ export function markdown(r: SpeedResult): string {
     for (const s of r.skipped) lines.push(`- ${s}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The native backend beside wasm (issue 13): the gaussian and planar steps (Bernoulli decoder) and
+ * the IS throughput per backend, wall ms (tensorflow threads its kernels; wasm runs one thread, so
+ * its CPU ms are shown too). When tensorflow did not load, the section says it was not measured and why.
+ */
+export function backendsSideBySide(r: SpeedResult): string[] {
+  const lines = ['## Backends side by side', ''];
+  if (!r.backends.includes('tensorflow')) {
+    const why = r.skipped.find((s) => s.startsWith('backend tensorflow'));
+    lines.push(`tensorflow (tfjs-node): not measured${why ? ` — ${why.replace(/^backend tensorflow: /, '')}` : ' (not requested: --backend auto or tensorflow)'}.`, '');
+    return lines;
+  }
+  const rows: string[][] = [];
+  const batches = [...new Set(r.steps.map((s) => s.batch))].sort((a, b) => a - b);
+  for (const encoder of ['gaussian', 'planar']) {
+    for (const batch of batches) {
+      const cells = r.backends.map((b) => r.steps.find((s) => s.backend === b && s.batch === batch && s.encoder === encoder && s.likelihood === 'bernoulli' && s.variant === 'vaekit'));
+      if (cells.every((c) => !c)) continue;
+      rows.push([`training step, ${encoder}/bernoulli, batch ${batch} (ms)`, ...cells.map((c) => (c ? `${fmt(c.msPerStep, 2)} (CPU ${fmt(c.cpuMsPerStep, 2)})` : '–'))]);
+    }
+    const evals = r.backends.map((b) => r.evaluation.filter((e) => e.backend === b && e.encoder === encoder && e.likelihood === 'bernoulli' && e.implementation === 'vaekit'));
+    if (evals.some((e) => e.length)) {
+      rows.push([`IS log p̂(x), ${encoder}/bernoulli (rows/s, by vaekit threads)`, ...evals.map((es) => es.map((e) => `${fmt(e.rowsPerSecond, 2)} (${e.threads})`).join(', ') || '–')]);
+    }
+  }
+  lines.push('Wall ms per step (benchmark.js mean) with CPU ms of the process; measured one backend after the other in the same run.', '');
+  lines.push(...mdTable(['work', ...r.backends], rows, r.backends.map((_, i) => i + 1)));
+  return lines;
 }

@@ -66,7 +66,7 @@ export interface EvalRow {
   rowsPerCpuSecond: number;
   /** vaekit: start-up of the worker threads, s (paid once per evaluation). */
   startSeconds?: number;
-  /** GFLOP/s of the matrix products (wall time): 2 · multiply-adds per row · rows/s. */
+  /** GFLOP/s of the matrix products per core: 2 · multiply-adds per row · rows per CPU second (robust to other processes). */
   gflops?: number;
   tensorsBefore: number;
   tensorsAfter: number;

@@ -28,10 +28,15 @@ async function tryTensorflow(): Promise<boolean> {
     // Optional dependency: present where its installer could download libtensorflow, or after
     // `npm run setup:native` (scripts/setup-native.mjs) built it from the tensorflow-cpu wheel.
     const name = '@tensorflow/tfjs-node';
-    await import(/* @vite-ignore */ name);
-    // tfjs-node loads @tensorflow/tfjs, which registers tfjs's gradients over ours: put the
-    // BatchMatMul one back (it is tfjs's own formula except on wasm).
-    installMatMulGradient();
+    try {
+      await import(/* @vite-ignore */ name);
+    } finally {
+      // tfjs-node requires @tensorflow/tfjs's CommonJS build; where that is a second copy beside
+      // the ES build this module got (a bundler's choice), it registers tfjs's gradients over
+      // ours, before tfjs-node looks for its addon, so also when loading then fails: put the
+      // BatchMatMul one back (it is tfjs's own formula except on wasm).
+      installMatMulGradient();
+    }
     return await tf.setBackend('tensorflow');
   } catch {
     return false;

@@ -108,7 +108,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(backendOption())
     .addOption(quietOption())
     .addOption(usePreviousOption())
-    .action((o) => run(reconstructCommand(o, io)));
+    .action((o, cmd: Command) => run(reconstructCommand({ ...o, nIsDefault: cmd.getOptionValueSource('n') === 'default' }, io)));
 
   root
     .command('plugins')

@@ -143,6 +143,8 @@ export async function sampleCommand(args: SampleArgs, io: CliIo): Promise<number
 
 export interface ReconstructArgs extends ModelArgs {
   n: number;
+  /** `n` is the default, not given by the user: then it is cut to the rows the data has (a given --n beyond them is an error). */
+  nIsDefault?: boolean;
   png: string;
   data?: string;
 }
@@ -152,7 +154,7 @@ export async function reconstructCommand(args: ReconstructArgs, io: CliIo): Prom
   checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
-    const data = resolveEvalData(config, args.data, args.n, '--n');
+    const data = resolveEvalData(config, args.data, args.n, args.nIsDefault ? undefined : '--n');
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const n = Math.min(args.n, data.rows);
     // The inputs as the model sees them: a dynamically binarised set is binarised once (seed 0, as in eval).

@@ -109,11 +109,12 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
     throw new CliError(messageOf(e));
   }
   let lock: DirectoryLock;
+  let told = false;
   try {
     lock = await lockDirectory(out, {
-      onWait: (holder, waited) => {
-        if (waited === 0 || waited > 2000) return;
-        io.err(`vaekit: ${out} is locked by PID ${holder?.pid ?? '?'}, which no longer runs; taking the lock over once it is stale (up to 10 s)\n`);
+      onWait: (holder) => {
+        if (!told) io.err(`vaekit: ${out} is locked by ${holder ? `PID ${holder.pid}, which no longer runs` : 'a process that no longer runs'}; taking the lock over once it is stale (up to 10 s)\n`);
+        told = true;
       },
     });
   } catch (e) {

@@ -237,9 +237,10 @@ export interface SetRecovery {
   /**
    * `interrupted`: a save was stopped half-way (its new files are on disk, its model.json is not);
    * `in-progress`: a live process kept writing the set for longer than the load waits;
-   * `damaged`: the files were changed after their save (no save in flight), loaded as asked by `usePrevious`.
+   * `damaged`: the files were changed after their save (no save in flight), loaded as asked by `usePrevious`;
+   * `non-finite`: the current weights are NaN or ±Infinity, loaded as asked by `usePrevious` (see `loadSavedModel`).
    */
-  kind: 'interrupted' | 'in-progress' | 'damaged';
+  kind: 'interrupted' | 'in-progress' | 'damaged' | 'non-finite';
   /** What was found, for a message. */
   found: string;
   /** What the previous set holds (`epoch 3` for a checkpoint, else its save time). */
@@ -339,6 +340,12 @@ export async function readFileSet(dir: string, options: ReadSetOptions = {}): Pr
     if (!prev.ok) throw bothBad();
     throw new SavedModelError(dir, `${found}; the previous save (${previous}) is intact: load it with usePrevious (vaekit: --use-previous), or restore the file`);
   }
+}
+
+/** The previous complete set of a model directory, read once and checked; null when there is none or it does not verify. */
+export function readPreviousSet(dir: string): ReadSet | null {
+  const prev = readSetOnce(dir, true);
+  return prev.ok ? setOf(prev, true, 1) : null;
 }
 
 function setOf(read: Extract<SetRead, { ok: true }>, previous: boolean, attempts: number, recovery?: SetRecovery): ReadSet {

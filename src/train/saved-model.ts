@@ -5,7 +5,7 @@ import type { ModelSpec, Vae } from '../core/vae.js';
 import { ConfigError } from '../config/errors.js';
 import { createVae } from '../config/create-vae.js';
 import { parseConfig, type VaeConfig } from '../config/schema.js';
-import { MODEL_FILE, readFileSet, SavedModelError, writeFileSet, type ReadSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
+import { describeSave, MODEL_FILE, readFileSet, readPreviousSet, SavedModelError, writeFileSet, type ReadSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
 import { heldLock, lockDirectory } from './run-lock.js';
 import { ensureDirectory } from './output-path.js';
 
@@ -83,6 +83,16 @@ export function nonFiniteValues(bytes: Uint8Array, specs: readonly tf.io.Weights
 export interface WeightGroupFile extends SetFile {
   /** The tfjs weights manifest entries of `bytes`: its float32 values are checked to be finite before writing. */
   specs: readonly tf.io.WeightsManifestEntry[];
+}
+
+/** Whether a set's model.json passes `checkManifest`. */
+function checkedManifest(set: ReadSet): boolean {
+  try {
+    checkManifest('', set.manifest as ModelManifest);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function checkManifest(dir: string, m: ModelManifest): void {
@@ -211,9 +221,23 @@ export function decodeWeightGroup(bytes: Buffer, specs: tf.io.WeightsManifestEnt
  */
 export async function loadSavedModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
   await ensureBackend();
-  const set: ReadSet = await readFileSet(dir, options.usePrevious ? { usePrevious: true } : {});
+  let set: ReadSet = await readFileSet(dir, options.usePrevious ? { usePrevious: true } : {});
+  checkManifest(dir, set.manifest as ModelManifest);
+  // Non-finite weights (saved by an older vaekit, or written by hand): refused, or with usePrevious the previous save.
+  const finiteProblem = (s: ReadSet) => (options.allowNonFinite ? [] : nonFiniteValues(s.file(WEIGHTS_FILE), (s.manifest as ModelManifest).weightsManifest[0]!.weights));
+  const bad = finiteProblem(set);
+  if (bad.length) {
+    const prev = set.previous ? null : readPreviousSet(dir);
+    const prevUsable = prev !== null && checkedManifest(prev) && finiteProblem(prev).length === 0;
+    if (options.usePrevious && prevUsable) {
+      const total = bad.reduce((a, c) => a + c.count, 0);
+      set = { ...prev, recovery: { kind: 'non-finite', found: `${WEIGHTS_FILE} holds ${total} non-finite values (NaN or ±Infinity)`, previous: describeSave(prev.manifest) } };
+    } else {
+      const hint = prevUsable ? `load the previous save (${describeSave(prev.manifest)}) with usePrevious (vaekit: --use-previous), or pass allowNonFinite to inspect it` : 'pass allowNonFinite to inspect it';
+      throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, `cannot load the model (${hint})`, 'holds');
+    }
+  }
   const manifest = set.manifest as ModelManifest;
-  checkManifest(dir, manifest);
   let config: VaeConfig;
   try {
     config = parseConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8')));
@@ -249,12 +273,7 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
         `the weights do not fit the model (was it saved by another version of a plugin?): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`,
       );
     }
-    const bytes = set.file(WEIGHTS_FILE);
-    if (!options.allowNonFinite) {
-      const bad = nonFiniteValues(bytes, specs);
-      if (bad.length) throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, `cannot load the model (pass allowNonFinite to inspect it)`, 'holds');
-    }
-    const tensors = decodeWeightGroup(bytes, specs);
+    const tensors = decodeWeightGroup(set.file(WEIGHTS_FILE), specs);
     try {
       vae.setWeights(tensors);
     } finally {

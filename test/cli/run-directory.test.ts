@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../plugins/index.js';
 import { runCli } from '../../src/cli/main.js';
 import { loadSavedModel, nonFiniteValues } from '../../src/train/saved-model.js';
-import { BIN, snapshot, tinyConfig } from './helpers.js';
+import { BIN, ROOT, snapshot, tinyConfig } from './helpers.js';
 
 // The CLI in-process (runCli), and as two real processes for the concurrent trains.
 let dir: string;
@@ -114,6 +114,24 @@ describe('run directories', () => {
       expect(r.code).toBe(0);
       expect(temporaries(join(dir, run))).toEqual([]);
     }
+  });
+
+  it('a run whose writer was killed: --resume waits for its lock to turn stale, takes it over and says so', async () => {
+    const run = 'runs/killed';
+    cpSync(join(dir, 'runs/a'), join(dir, run), { recursive: true });
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', '-e', `import('./src/train/run-lock.ts').then((m) => m.lockDirectory(${JSON.stringify(join(dir, run))})).then(() => { console.log('ready'); setInterval(() => {}, 1000); })`],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((r) => holder.stdout.on('data', r));
+    const killed = new Promise((r) => holder.on('exit', r));
+    holder.kill('SIGKILL');
+    await killed;
+    const r = await cli('train', '--out', run, '--resume', '--epochs', '3', '--quiet');
+    expect(r.err).toBe(`vaekit: ${run} is locked by PID ${holder.pid}, which no longer runs; taking the lock over once it is stale (up to 10 s)\n`);
+    expect(r.code).toBe(0);
+    expect(temporaries(join(dir, run))).toEqual([]);
   });
 
   it('after a non-finite stop (learning rate 1e39) no weight on disk is non-finite, and the advised command continues the run', async () => {

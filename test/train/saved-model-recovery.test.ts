@@ -159,6 +159,22 @@ describe('non-finite weights are never saved or silently loaded', () => {
     const inspected = await loadSavedModel(dir, { allowNonFinite: true });
     expect(Number.isNaN(inspected.vae.variables()[0]!.variable.dataSync()[2])).toBe(true);
     inspected.vae.dispose();
+
+    // With a finite previous save (a run saved by an older vaekit): named, and loaded with usePrevious.
+    const run = tmp();
+    await saveVae(vae, run, { config: config(1), checkpoint: { epoch: 1 } });
+    await saveVae(vae, run, { config: config(1), checkpoint: { epoch: 2 } });
+    writeFileSync(join(run, 'weights.bin'), w);
+    const m2 = JSON.parse(readFileSync(join(run, 'model.json'), 'utf8'));
+    m2.files['weights.bin'].sha256 = sha(w);
+    writeFileSync(join(run, 'model.json'), JSON.stringify(m2));
+    await expect(loadSavedModel(run)).rejects.toThrow(
+      /cannot load the model \(load the previous save \(epoch 1\) with usePrevious \(vaekit: --use-previous\), or pass allowNonFinite to inspect it\): weights\.bin holds 1 non-finite values/,
+    );
+    const previous = await loadSavedModel(run, { usePrevious: true });
+    expect(previous.recovery).toEqual({ kind: 'non-finite', found: 'weights.bin holds 1 non-finite values (NaN or ±Infinity)', previous: 'epoch 1' });
+    expect(await weightsSha(previous.vae)).toBe(await weightsSha(vae));
+    previous.vae.dispose();
     vae.dispose();
   });
 
