@@ -31,4 +31,4 @@ export const builtinPlugins: readonly ContainerModule[] = [
   flowEncoder,
 ];
 
-registerBuiltinPlugins(builtinPlugins);
+registerBuiltinPlugins(builtinPlugins, import.meta.url);

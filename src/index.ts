@@ -104,6 +104,7 @@ export {
   type History,
   type TrainerState,
 } from './train/trainer.js';
+export { ParallelGradients, type StepGradients } from './train/parallel/parallel-gradients.js';
 
 export * from './eval/index.js';
 

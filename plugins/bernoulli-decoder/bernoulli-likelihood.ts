@@ -1,5 +1,6 @@
 import { tf, Mlp, prefixed } from '../../src/index.js';
 import type { Activation, Likelihood, NamedVariable, Random } from '../../src/index.js';
+import { bernoulliKernelAvailable, bernoulliLogProb } from './bernoulli-kernel.js';
 
 export interface BernoulliOptions {
   hidden: number[];
@@ -32,6 +33,17 @@ export class BernoulliLikelihood implements Likelihood {
   logProb(x: tf.Tensor2D, z: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(() => {
       const l = this.logits(z);
+      if (bernoulliKernelAvailable()) {
+        const [k, b, p] = l.shape;
+        return tf.reshape(bernoulliLogProb(tf.reshape(l, [k * b, p]) as tf.Tensor2D, x), [k, b]) as tf.Tensor2D;
+      }
+      return BernoulliLikelihood.logProbOps(x, l);
+    });
+  }
+
+  /** `logProb` from logits `[K, B, P]` in tfjs ops (the reference, and the path off wasm and cpu). */
+  static logProbOps(x: tf.Tensor2D, l: tf.Tensor3D): tf.Tensor2D {
+    return tf.tidy(() => {
       const ce = tf.add(tf.sub(tf.relu(l), tf.mul(l, x)), tf.log1p(tf.exp(tf.neg(tf.abs(l)))));
       return tf.neg(tf.sum(ce, -1)) as tf.Tensor2D;
     });

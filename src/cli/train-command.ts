@@ -226,6 +226,7 @@ async function lockedTrain(args: TrainArgs, io: CliIo, out: string, existed: boo
         objective: t.objective,
         warmup: t.warmup,
         freeBits: t.freeBits,
+        threads: t.threads,
         seed: t.seed,
         ...(data.validation ? { validation: data.validation } : {}),
         ...(checkpoint?.state ? { resume: checkpoint.state } : {}),

@@ -37,6 +37,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'train.objective.samples': 'K, samples per row of the objective.',
   'train.warmup': 'β warm-up: β rises linearly from 0 to 1 over this many epochs (0: β = 1 throughout).',
   'train.freeBits': 'Free bits λ in nats per latent dimension (Kingma et al. 2016): the KL term is not pushed below λ·D. 0 is off.',
+  'train.threads': 'Threads one training run uses: 1, or n > 1 to split each batch over n − 1 worker threads too (data-parallel; the same result up to float32 summation order; falls back to 1 with a message where workers cannot run the model).',
   'train.seed': 'Seed of shuffling, dynamic binarisation and the encoder noise (and of the weights unless `model.seed`).',
   eval: 'Evaluation after training and in `vaekit eval`.',
   'eval.samples': 'K of the importance-sampled log p̂(x).',

@@ -15,13 +15,28 @@ import { parseWith } from './errors.js';
 import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
 
 const builtins: ContainerModule[] = [];
+const builtinSources: string[] = [];
+const withUserPlugins = new WeakSet<Vae>();
 
 /**
  * Registers the modules every container loads before the user's (the package entry registers
- * the built-in plugins here; the core itself never imports a plugin).
+ * the built-in plugins here; the core itself never imports a plugin). `source`, the URL of the
+ * module that registers them, lets a worker thread (parallel training) register the same ones
+ * by importing it.
  */
-export function registerBuiltinPlugins(modules: readonly ContainerModule[]): void {
+export function registerBuiltinPlugins(modules: readonly ContainerModule[], source?: string): void {
   for (const m of modules) if (!builtins.includes(m)) builtins.push(m);
+  if (source !== undefined && !builtinSources.includes(source)) builtinSources.push(source);
+}
+
+/** The URLs of the modules that registered built-in plugins (see `registerBuiltinPlugins`). */
+export function builtinPluginSources(): readonly string[] {
+  return builtinSources;
+}
+
+/** Whether `vae` was built with user plugin modules (which a worker thread cannot rebuild). */
+export function builtWithUserPlugins(vae: Vae): boolean {
+  return withUserPlugins.has(vae);
 }
 
 export interface CreateOptions {
@@ -110,5 +125,7 @@ export function createVae(
   }
   const buildObjective = (spec: unknown, field: string) =>
     registry.create<Objective>('objective', spec, { ...base, field, encoder });
-  return new Vae(encoder, prior, likelihood, random, { ...model } as ModelSpec, container.getAll(KlRule, { optional: true }), buildObjective);
+  const vae = new Vae(encoder, prior, likelihood, random, { ...model } as ModelSpec, container.getAll(KlRule, { optional: true }), buildObjective);
+  if ((options.plugins ?? []).length > 0 || options.builtins === false) withUserPlugins.add(vae);
+  return vae;
 }

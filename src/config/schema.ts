@@ -54,6 +54,8 @@ export const trainSchema = z
     warmup: z.number().nonnegative().default(0),
     /** Free bits λ per latent dimension group (Kingma et al. 2016): KL terms below λ nats are not penalised. 0 = off. */
     freeBits: z.number().nonnegative().default(0),
+    /** Threads one run trains on: 1, or n > 1 to split each batch over n − 1 worker threads too (data-parallel, same result up to float32 summation order). */
+    threads: z.number().int().positive().default(1),
     seed: z.number().int().nonnegative().default(1),
   })
   .strict();

@@ -10,9 +10,17 @@ import { tf } from './tf.js';
  * values as one `normal([5, B, D])`. That is what makes the streamed log-likelihood estimate
  * independent of its chunk size and a resumed run identical to an uninterrupted one.
  */
+/** Rows `start … end−1` of a batch of `rows` (see `Random.shareRows`). */
+export interface RowShare {
+  start: number;
+  end: number;
+  rows: number;
+}
+
 export class Random {
   private state: number;
   private spare: number | null = null;
+  private share: RowShare | null = null;
 
   constructor(seed = 1) {
     this.state = seed >>> 0;
@@ -39,8 +47,34 @@ export class Random {
     return new Random((Math.imul(this.state ^ 0x9e3779b9, 0x85ebca6b) + salt) >>> 0);
   }
 
+  /**
+   * Splits the rows of every `normal` draw between threads (data-parallel training): while a
+   * share `{ start, end, rows }` is set, `normal(shape)` with `end − start` on axis −2 (the batch
+   * axis of `[K, B, D]` and `[B, D]`) draws the full shape with `rows` there, in the usual order,
+   * and returns rows `start … end−1` of it. Each thread of a split batch thus gets its rows of
+   * the single-thread draws and the stream advances as it would on one thread. The other
+   * methods throw while a share is set (their values have no batch axis to split). `null` ends it.
+   */
+  shareRows(share: RowShare | null): void {
+    if (share && !(Number.isInteger(share.start) && Number.isInteger(share.end) && Number.isInteger(share.rows) && share.start >= 0 && share.start < share.end && share.end <= share.rows)) {
+      throw new Error(`Random.shareRows: expected integers 0 ≤ start < end ≤ rows; got ${JSON.stringify(share)}`);
+    }
+    this.share = share;
+  }
+
+  private unshared(method: string): void {
+    if (this.share) {
+      throw new Error(`Random.${method}: not available while rows are shared between threads (parallel training draws only normal([K, B, D]) or normal([B, D]))`);
+    }
+  }
+
   /** Uniform in [0, 1). */
   uniform(): number {
+    this.unshared('uniform');
+    return this.nextUniform();
+  }
+
+  private nextUniform(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -49,41 +83,72 @@ export class Random {
 
   /** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
   gaussian(): number {
+    this.unshared('gaussian');
+    return this.nextGaussian();
+  }
+
+  private nextGaussian(): number {
     if (this.spare !== null) {
       const s = this.spare;
       this.spare = null;
       return s;
     }
     let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
+    while (u === 0) u = this.nextUniform();
+    const v = this.nextUniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
 
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.gaussian();
+    this.unshared('fillNormal');
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.nextGaussian();
     return out;
   }
 
   fillUniform(out: Float32Array): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.uniform();
+    this.unshared('fillUniform');
+    for (let i = 0; i < out.length; i++) out[i] = this.nextUniform();
     return out;
   }
 
-  /** A tensor of standard normals with the given shape. */
+  /** A tensor of standard normals with the given shape (this thread's rows of it under `shareRows`). */
   normal<R extends tf.Rank = tf.Rank>(shape: readonly number[]): tf.Tensor<R> {
     const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(this.fillNormal(new Float32Array(n)), shape as number[], 'float32') as unknown as tf.Tensor<R>;
+    if (!this.share) {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = this.nextGaussian();
+      return tf.tensor(out, shape as number[], 'float32') as unknown as tf.Tensor<R>;
+    }
+    const { start, end, rows } = this.share;
+    const axis = shape.length - 2;
+    if (axis < 0 || shape[axis] !== end - start) {
+      throw new Error(`Random.normal: rows ${start}…${end - 1} of ${rows} are shared, so axis −2 of the shape must be ${end - start}; got [${shape.join(', ')}]`);
+    }
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = shape[axis + 1]!;
+    const out = new Float32Array(n);
+    let o = 0;
+    for (let k = 0; k < outer; k++) {
+      for (let r = 0; r < rows; r++) {
+        const keep = r >= start && r < end;
+        for (let j = 0; j < inner; j++) {
+          const g = this.nextGaussian();
+          if (keep) out[o++] = g;
+        }
+      }
+    }
+    return tf.tensor(out, shape as number[], 'float32') as unknown as tf.Tensor<R>;
   }
 
   /** Fisher–Yates permutation of 0..n−1. */
   permutation(n: number): Int32Array {
+    this.unshared('permutation');
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(this.uniform() * (i + 1));
+      const j = Math.floor(this.nextUniform() * (i + 1));
       const t = p[i]!;
       p[i] = p[j]!;
       p[j] = t;

@@ -3,6 +3,8 @@ import type { Random } from '../core/random.js';
 import { checkTensorSize } from '../core/checks.js';
 import type { NamedVariable, Parametrised } from '../core/variables.js';
 import { matMul } from './mat-mul.js';
+import { activate, type Activation } from './activation.js';
+import { biasTanh, biasTanhAvailable } from './bias-tanh.js';
 
 export interface DenseOptions {
   /** Initial weights: Glorot-uniform (default) or all zeros (for residual/flow heads that start at the identity). */
@@ -43,6 +45,18 @@ export class Dense implements Parametrised {
       const [k, b, d] = x.shape as [number, number, number];
       const flat = tf.reshape(x, [k * b, d]) as tf.Tensor2D;
       const y = tf.add(matMul(flat, this.kernel as tf.Tensor2D), this.bias);
+      return tf.reshape(y, [k, b, this.outDim]) as T;
+    });
+  }
+
+  /** activation(x·W + b); tanh with the bias in one fused kernel where it runs (`bias-tanh.ts`). */
+  applyActivated<T extends tf.Tensor2D | tf.Tensor3D>(x: T, activation: Activation): T {
+    if (activation !== 'tanh' || !biasTanhAvailable()) return tf.tidy(() => activate(this.apply(x), activation) as T);
+    return tf.tidy(() => {
+      const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, this.inDim])) as tf.Tensor2D;
+      const y = biasTanh(matMul(flat, this.kernel as tf.Tensor2D), this.bias as tf.Tensor1D);
+      if (x.rank === 2) return y as T;
+      const [k, b] = x.shape as [number, number, number];
       return tf.reshape(y, [k, b, this.outDim]) as T;
     });
   }

@@ -2,7 +2,7 @@ import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
 import { checkLayerSizes } from '../core/checks.js';
 import { prefixed, type NamedVariable, type Parametrised } from '../core/variables.js';
-import { activate, type Activation } from './activation.js';
+import type { Activation } from './activation.js';
 import { Dense } from './dense.js';
 
 /**
@@ -35,9 +35,8 @@ export class Mlp implements Parametrised {
     return tf.tidy(() => {
       let h: tf.Tensor = x;
       this.layers.forEach((layer, i) => {
-        h = layer.apply(h as T);
         const isOutput = this.outDim !== undefined && i === this.layers.length - 1;
-        if (!isOutput) h = activate(h, this.activation);
+        h = isOutput ? layer.apply(h as T) : layer.applyActivated(h as T, this.activation);
       });
       return h as T;
     });

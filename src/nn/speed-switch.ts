@@ -9,7 +9,7 @@ export function setFastMatMul(on: boolean | null): void {
   enabled = on;
 }
 
-/** The setting made with `setFastMatMul` (`null`: the default). Host kernels are off when it is `false`. */
+/** The setting made with `setFastMatMul` (`null`: the default). Host kernels and multi-threaded training are off when it is `false`. */
 export function fastMatMulSetting(): boolean | null {
   return enabled;
 }

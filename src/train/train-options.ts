@@ -8,7 +8,7 @@ import { checkFinite } from '../data/validate.js';
 import type { TrainOptions } from './trainer.js';
 
 /** The options of `train()` that are also fields of a config's `train` section. */
-const CONFIG_FIELDS = ['epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed'] as const;
+const CONFIG_FIELDS = ['epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'threads', 'seed'] as const;
 const PARTS = ['encoder', 'decoder', 'prior'];
 
 /** Throws unless `data` is a data set of finite rows as wide as the model's, and what the likelihood accepts. */

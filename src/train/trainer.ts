@@ -12,6 +12,7 @@ import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } f
 import type { NamedVariable } from '../core/variables.js';
 import { checkTrainOptions } from './train-options.js';
 import { ensureBackend } from '../backend/select-backend.js';
+import { ParallelGradients } from './parallel/parallel-gradients.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
 export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
@@ -57,6 +58,14 @@ export interface TrainOptions {
    * batch 100 on 784-pixel rows). 1 reads and checks every step before its update.
    */
   syncEvery?: number;
+  /**
+   * Threads one run trains on (data-parallel: see `ParallelGradients`): 1 (the default) keeps
+   * everything on the calling thread; n > 1 splits each batch over it and n − 1 worker threads,
+   * with the same result up to float32 summation order. Falls back to one thread, with a log
+   * line saying why, where workers cannot run the model or the objective (e.g. free bits, user
+   * plugin modules, an objective given as a built object).
+   */
+  threads?: number;
 }
 
 export interface EpochRecord {
@@ -151,6 +160,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     quiet = false,
   } = options;
   const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
+  const threads = checkPositiveInt('train.threads', options.threads ?? 1);
   const objective: Objective = isObjective(options.objective) ? options.objective : vae.objective(options.objective ?? { type: 'elbo' });
   const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
   const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
@@ -190,12 +200,19 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     history: history.map((h) => ({ ...h })),
   });
 
+  let parallel: ParallelGradients | null = null;
+  if (threads > 1) {
+    const spec = isObjective(options.objective) ? null : (options.objective ?? { type: 'elbo' });
+    const started = await ParallelGradients.start(vae, trained, { threads, batchSize, objective, spec, freeBits });
+    if (started instanceof ParallelGradients) parallel = started;
+    else log(`train.threads ${threads}: training on one thread (${started.reason})`);
+  }
   const stepper = new GuardedStepper({
     variables: varList,
     adam,
     random: vae.random,
     syncEvery,
-    gradients: objectiveGradients(vae, objective, trained, freeBits),
+    gradients: parallel ? (x, beta) => parallel.gradients(x, beta) : objectiveGradients(vae, objective, trained, freeBits),
   });
 
   try {
@@ -254,6 +271,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
     }
   } finally {
     adam.dispose();
+    await parallel?.dispose();
   }
   return { epochs: history, steps, seconds: (Date.now() - t0) / 1000 };
 }

@@ -1,13 +1,15 @@
 import { describe, it } from 'vitest';
 import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
-import { ADAM_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
+import { ADAM_WASM, BIAS_TANH_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
+import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
 import { expectBuiltFromSource, expectNoOwnMemory } from '../support/wasm.js';
 
-// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts).
+// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts).
 for (const [build, base64] of [
   [GEMM_WASM, GEMM_WASM_BASE64],
   [ADAM_WASM, ADAM_WASM_BASE64],
+  [BIAS_TANH_WASM, BIAS_TANH_WASM_BASE64],
 ] as const) {
   describe(`${build.source} as WebAssembly`, () => {
     const binary = Buffer.from(base64, 'base64');

@@ -50,10 +50,11 @@ export async function buildWasm(target: URL, source: string, name: string): Prom
   console.log(`wrote ${fileURLToPath(target)} (${binary.length} bytes of WebAssembly)`);
 }
 
-/** Where the core's kernels are built: the matrix product and Adam. */
+/** Where the core's kernels are built: the matrix product, Adam and the dense layers' bias + tanh. */
 export const GEMM_WASM = { target: new URL('../gemm-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_WASM_BASE64' };
 export const ADAM_WASM = { target: new URL('../adam-wasm.ts', import.meta.url), source: './assembly/adam.as.ts', name: 'ADAM_WASM_BASE64' };
+export const BIAS_TANH_WASM = { target: new URL('../bias-tanh-wasm.ts', import.meta.url), source: './assembly/bias-tanh.as.ts', name: 'BIAS_TANH_WASM_BASE64' };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const w of [GEMM_WASM, ADAM_WASM]) await buildWasm(w.target, w.source, w.name);
+  for (const w of [GEMM_WASM, ADAM_WASM, BIAS_TANH_WASM]) await buildWasm(w.target, w.source, w.name);
 }
