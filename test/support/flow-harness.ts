@@ -2,7 +2,7 @@
  * The generic flow-step harness: one call per step registers the checks every `FlowStep` must
  * pass (Pyro's `_test(factory, inverse=…)`, distrax's `slogdet(jacfwd(f)(x))` check):
  *
- *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlow(D, C, random), inverse: false });
+ *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlow(D, C, random), inverse: true });
  *
  * For D = 2 and D = 5 (with a context of width `contextDim`, or none when it is 0), after setting
  * every variable of the step to seeded N(0, paramScale²) values so the step is far from the identity:
@@ -25,7 +25,7 @@ import { expectNoLeak } from './memory.js';
 export interface FlowStepHarnessOptions {
   /** Builds a step for latent dimension D with a context of width C (C = 0: global parameters). */
   make(latentDim: number, contextDim: number, random: Random): FlowStep;
-  /** Whether the step has a closed-form inverse. */
+  /** Whether the step has an inverse (closed-form, or numerical to the round-trip tolerance). */
   inverse: boolean;
   /** Context width C (default 3; 0 for a step with global parameters). */
   contextDim?: number;
