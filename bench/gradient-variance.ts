@@ -15,13 +15,16 @@
  *
  *   npx tsx bench/gradient-variance.ts [--draws 100] [--epochs 1] [--untrained]
  *
- * Writes bench/results/gradient-variance.md and .json (or under --out).
+ * Writes bench/results/gradient-variance.md and .json (or under --out). With `--estimators`, the
+ * SNR and variance of the encoder gradient by estimator (reparam, stl, dreg) and K instead
+ * (`./gradient-snr.ts`): gradient-snr.md, .json and .png.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { createVae, diagonalNormalLogProb, DIAGONAL_GAUSSIAN, loadMnist, selectBackend, tf, train } from '../plugins/index.js';
+import { createVae, loadMnist, selectBackend, tf, train } from '../plugins/index.js';
+import { estimatorSnrChart, formatEstimatorSnr, runEstimatorSnr, type EstimatorSnrOptions } from './gradient-snr.js';
 import type { Dataset, NamedVariable, Vae } from '../src/index.js';
 import { createProgress } from '../src/eval/progress.js';
 import { rowBatches } from '../src/eval/rows.js';
@@ -39,28 +42,21 @@ export function reparameterizedGradient(vae: Vae, x: tf.Tensor2D, samples: numbe
 
 /**
  * ĝ_S: mean over K samples and B rows of f(z) ∇_φ log q_φ(z|x) with z and f(z) computed outside
- * the gradient (held fixed). log q of the fixed z is the encoder's closed-form diagonal Gaussian
- * (its `posterior`), so this estimator needs an encoder that reports one.
+ * the gradient (held fixed), log q at the fixed z from `Encoder.logProb(z, λ(x))`, so this
+ * estimator needs an encoder that has it.
  */
 export function scoreFunctionGradient(vae: Vae, x: tf.Tensor2D, samples: number, vars: NamedVariable[]): tf.NamedTensorMap {
+  const encoder = vae.encoder;
+  if (!encoder.logProb) {
+    throw new Error(`scoreFunctionGradient: the encoder "${encoder.name}" has no logProb(z, λ); the score-function estimator needs log q(z|x) at given z`);
+  }
   const t = vae.terms(x, { samples });
   const z = t.z;
   const f = tf.tidy(() => tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQ));
-  const kind = t.posterior?.kind;
   tf.dispose([t.logPxGivenZ, t.logPz, t.logQ, ...(t.posterior ? Object.values(t.posterior.params) : [])]);
-  if (kind !== DIAGONAL_GAUSSIAN) {
-    tf.dispose([z, f]);
-    throw new Error(`scoreFunctionGradient: the encoder "${vae.encoder.name}" reports no diagonal-Gaussian posterior; the score-function estimator here needs log q(z|x) in closed form`);
-  }
   try {
     const { value, grads } = tf.variableGrads(
-      () =>
-        tf.tidy(() => {
-          // λ(x) → (μ, log σ) through the encoder's own family (one throw-away draw of ε).
-          const s = vae.encoder.sample(x, 1);
-          const logQ = diagonalNormalLogProb(z, s.posterior!.params.mean!, s.posterior!.params.logStd!);
-          return tf.mean(tf.mul(f, logQ)) as tf.Scalar;
-        }),
+      () => tf.tidy(() => tf.mean(tf.mul(f, encoder.logProb!(z, encoder.params(x)))) as tf.Scalar),
       vars.map((v) => v.variable),
     );
     value.dispose();
@@ -301,9 +297,24 @@ if (isMain) {
     .option('--seed <n>', 'seed', int)
     .option('--out <dir>', 'output folder', 'bench/results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--estimators', 'SNR and variance of the IWAE_K encoder gradient by estimator (reparam, stl, dreg) and K instead')
+    .option('--ks <list>', 'with --estimators: the K values (default 1,5,10,50)', (v: string) => v.split(',').map(int))
     .parse();
   const a = program.opts();
   await selectBackend(a.backend);
+  if (a.estimators) {
+    const opts: EstimatorSnrOptions = {};
+    for (const k of ['rows', 'epochs', 'batch', 'draws', 'latentDim', 'hidden', 'seed', 'ks'] as const) if (a[k] !== undefined) (opts as Record<string, unknown>)[k] = a[k];
+    if (a.untrained) opts.epochs = 0;
+    const r = await runEstimatorSnr(opts);
+    const md = formatEstimatorSnr(r);
+    mkdirSync(a.out, { recursive: true });
+    writeAtomic(join(a.out, 'gradient-snr.md'), `${md}\n`);
+    writeAtomic(join(a.out, 'gradient-snr.json'), `${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(join(a.out, 'gradient-snr.png'), estimatorSnrChart(r));
+    process.stdout.write(`${md}\n\nwrote ${join(a.out, 'gradient-snr.md')}, .json and .png\n`);
+    process.exit(0);
+  }
   const opts: GradientVarianceOptions = { out: a.out };
   for (const k of ['rows', 'epochs', 'batch', 'samples', 'draws', 'latentDim', 'hidden', 'seed'] as const) if (a[k] !== undefined) (opts as Record<string, unknown>)[k] = a[k];
   if (a.untrained) opts.epochs = 0;

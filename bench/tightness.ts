@@ -15,6 +15,7 @@
  *   tsx bench/tightness.ts --quick --seeds 3 --frozen-decoder
  *   tsx bench/tightness.ts --full --seeds 3     # the papers' data sizes; hours
  *   tsx bench/tightness.ts --config combos.json --plugin ./my-plugin.ts
+ *   tsx bench/tightness.ts --encoders gaussian --objectives elbo,iwae:10,iwae-dreg:10
  *
  * Writes <out>/tightness.md, tightness.json and tightness.png (default out: runs/tightness, which git
  * ignores; bench/results/examples/ holds a committed run).
@@ -29,6 +30,7 @@ import { runPool, type PoolJob } from './tightness/pool.js';
 import { StatusBoard } from './tightness/display.js';
 import { defaultCombos, loadCombos, registeredEncoders } from './tightness/combos.js';
 import type { Combo, Job, JobResult, Settings } from './tightness/types.js';
+import { combosByObjective, parseObjectives } from './tightness/objectives.js';
 
 /** Defaults of the two modes; every one can be overridden by its flag. */
 export const MODES: Record<'quick' | 'full', Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & { seeds: number; frozen: boolean }> = {
@@ -104,6 +106,7 @@ export function program(): Command {
     .option('--batch-size <n>', 'training batch size', int('batch-size'))
     .option('--learning-rate <lr>', 'Adam learning rate', positive('learning-rate'))
     .addOption(new Option('--objective <type>', 'training objective').choices(['elbo', 'iwae']))
+    .option('--objectives <list>', 'train every encoder with each objective: <type>[-<gradient>][:<K>], e.g. elbo,iwae:10,iwae-dreg:10')
     .option('--train-samples <k>', 'samples per row of the training objective (IWAE_k when --objective iwae)', int('train-samples'))
     .option('--k <k>', 'the K of the IWAE_K column', int('k'))
     .option('--ll-samples <k>', 'importance samples of log p̂(x)', int('ll-samples'))
@@ -135,6 +138,7 @@ interface Options {
   batchSize?: number;
   learningRate?: number;
   objective?: 'elbo' | 'iwae';
+  objectives?: string;
   trainSamples?: number;
   k?: number;
   llSamples?: number;
@@ -201,6 +205,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     const available = await registeredEncoders(plugins);
     combos = defaultCombos(opts.encoders?.split(',').map((s) => s.trim()).filter(Boolean), available);
   }
+  if (opts.objectives) combos = combosByObjective(combos, parseObjectives(opts.objectives));
   const baseline = opts.baseline ?? (combos.some((c) => c.name === 'gaussian') ? 'gaussian' : combos[0]!.name);
   if (!combos.some((c) => c.name === baseline)) throw new Error(`--baseline: no combination named "${baseline}"; have ${combos.map((c) => c.name).join(', ')}`);
 

@@ -8,10 +8,12 @@ export { Encoder, type EncoderSample } from './core/encoder.js';
 export { Prior } from './core/prior.js';
 export { Likelihood } from './core/likelihood.js';
 export { FlowStep, NoInverseError, isStackedFlowStep, flowStepCount, flowStepPrefix, type FlowResult, type StackedFlowStep } from './core/flow-step.js';
+export { FlowChain } from './core/flow-chain.js';
+export { sampleDiagonalNormal } from './core/diagonal-normal.js';
 export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
 export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
 export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';
-export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps, stopGradient } from './core/math.js';
+export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps, stopGradient, withoutGradient } from './core/math.js';
 export {
   Objective,
   ObjectiveBuilder,

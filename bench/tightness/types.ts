@@ -11,6 +11,8 @@ export interface Combo {
     prior?: { type: string; [k: string]: unknown };
     likelihood: { type: string; [k: string]: unknown };
   };
+  /** Its own training objective (`--objectives`); the settings' one otherwise. */
+  objective?: { type: string; samples: number; gradient?: string };
 }
 
 /** The budget and evaluation settings every job of a run shares (printed with every table). */
@@ -24,7 +26,7 @@ export interface Settings {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  objective: { type: 'elbo' | 'iwae'; samples: number };
+  objective: { type: string; samples: number; gradient?: string };
   /** S, samples per row of the test ELBO. */
   elboSamples: number;
   /** The K of the table's IWAE_K column. */

@@ -96,7 +96,7 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     epochs: s.epochs,
     batchSize: s.batchSize,
     learningRate: s.learningRate,
-    objective: s.objective,
+    objective: job.combo.objective ?? s.objective,
     seed: job.seed,
     progress: false,
     log: (line: string) => status(`train ${line}`),

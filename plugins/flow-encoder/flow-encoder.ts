@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, standardNormalLogProbOfEps, diagonalNormalLogProb, prefixed, isStackedFlowStep, flowStepCount, flowStepPrefix } from '../../src/index.js';
+import { tf, Mlp, Dense, diagonalNormalLogProb, sampleDiagonalNormal, prefixed, flowStepCount, FlowChain } from '../../src/index.js';
 import type { Activation, BuildContext, Encoder, EncoderSample, FlowStep, NamedVariable, Random } from '../../src/index.js';
 
 /** One entry of `steps` in a flow encoder's config: a flow-step plugin spec, repeated `count` times. */
@@ -63,10 +63,8 @@ export class FlowEncoder implements Encoder {
   readonly logStdHead: Dense;
   /** Every step, one entry per step of the config (a stacked entry is listed once per step it stands for). */
   readonly steps: LabelledStep[];
-  /** What `flow` runs: steps and stacked steps, in order (together they cover `steps`). */
-  readonly chain: FlowStep[];
-  /** Index in `steps` of each chain entry's first step. */
-  private readonly chainStart: number[] = [];
+  /** The composite step `flow` runs: steps and stacked steps, in order (together they cover `steps`). */
+  readonly flowChain: FlowChain;
   /** Width C of the context h(x) in λ (0 when the steps are global). */
   readonly contextDim: number;
 
@@ -85,7 +83,7 @@ export class FlowEncoder implements Encoder {
     this.logStdHead = new Dense(this.net.outputDim, latentDim, ctx.random);
     this.contextDim = options.amortized ? this.net.outputDim : 0;
     this.steps = [];
-    this.chain = [];
+    const chain: FlowStep[] = [];
     const perType = new Map<string, number>();
     try {
       options.steps.forEach((spec, i) => {
@@ -104,17 +102,23 @@ export class FlowEncoder implements Encoder {
             step.dispose();
             throw new Error(`flow encoder: the ${stepSpec.type} factory (${field}) returned a step standing for ${n} steps; expected 1 to ${count - j}`);
           }
-          this.chain.push(step);
-          this.chainStart.push(this.steps.length);
+          chain.push(step);
           for (let m = 0; m < n; m++) this.steps.push({ step, label: `${stepSpec.type} step ${j + m + 1} of ${count} (${field})` });
           perType.set(stepSpec.type, index + n);
           j += n;
         }
       });
     } catch (e) {
+      for (const step of chain) step.dispose();
       this.dispose();
       throw e;
     }
+    this.flowChain = new FlowChain(chain);
+  }
+
+  /** The chain's entries (a stacked entry stands for several steps). */
+  get chain(): readonly FlowStep[] {
+    return this.flowChain.entries;
   }
 
   private readonly random: Random;
@@ -153,23 +157,7 @@ export class FlowEncoder implements Encoder {
    * (N = `steps.length`). `context` is h `[B, C]` (omit for global steps).
    */
   flow(z0: tf.Tensor3D, context?: tf.Tensor2D): { z: tf.Tensor3D; logDets: tf.Tensor3D } {
-    return tf.tidy(() => {
-      let z = z0;
-      const parts: tf.Tensor3D[] = [];
-      for (const step of this.chain) {
-        if (isStackedFlowStep(step)) {
-          const r = step.forwardEach(z, context);
-          z = r.z;
-          parts.push(r.logDets);
-        } else {
-          const r = step.forward(z, context);
-          z = r.z;
-          parts.push(tf.expandDims(r.logDet, 2) as tf.Tensor3D);
-        }
-      }
-      const logDets = parts.length === 1 ? parts[0]! : tf.concat(parts, 2);
-      return { z, logDets } as unknown as tf.TensorContainerObject;
-    }) as unknown as { z: tf.Tensor3D; logDets: tf.Tensor3D };
+    return this.flowChain.forwardEach(z0, context);
   }
 
   /** Throws `NonFiniteLogDetError` naming the first step whose log-dets are not all finite (`sums`: per step, `[N]`). */
@@ -207,8 +195,7 @@ export class FlowEncoder implements Encoder {
     const d = this.latentDim;
     const out = tf.tidy(() => {
       const eps = this.random.normal<tf.Rank.R3>([samples, mean.shape[0], d]);
-      const z0 = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
-      const logQ0 = standardNormalLogProbOfEps(eps, logStd);
+      const { z: z0, logQ: logQ0 } = sampleDiagonalNormal(mean, logStd, eps);
       if (this.steps.length === 0) return { z: z0, logQ: logQ0 } as unknown as tf.TensorContainerObject;
       const { z, logDets } = this.flow(z0, context);
       const logQ = tf.sub(logQ0, tf.sum(logDets, 2));
@@ -229,21 +216,16 @@ export class FlowEncoder implements Encoder {
   }
 
   /**
-   * log q(z|x) at given points z `[K, B, D]` for parameters λ, through the inverse steps:
-   * log q(z) = log q₀(f⁻¹(z)) + Σ_k log|det ∂f_k⁻¹/∂z_k|. Throws `NoInverseError` when a step has
-   * no closed-form inverse (planar).
+   * log q(z|x) at given points z `[K, B, D]` for parameters λ, through the chain's inverse:
+   * log q(z) = log q₀(f⁻¹(z)) + log|det ∂f⁻¹/∂z|. Exact for steps with a closed-form inverse
+   * (RealNVP); planar steps invert numerically (see `PlanarFlow.inverse`); a step without an
+   * inverse throws its `NoInverseError`.
    */
-  logProbFromParams(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D {
+  logProb(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const { mean, logStd, context } = this.splitParams(lambda);
-      let cur = z;
-      let logDet: tf.Tensor = tf.zeros(z.shape.slice(0, 2));
-      for (let i = this.chain.length - 1; i >= 0; i--) {
-        const r = this.chain[i]!.inverse(cur, context);
-        cur = r.z;
-        logDet = tf.add(logDet, r.logDet);
-      }
-      return tf.add(diagonalNormalLogProb(cur, mean, logStd), logDet) as tf.Tensor2D;
+      const r = this.flowChain.inverse(z, context);
+      return tf.add(diagonalNormalLogProb(r.z, mean, logStd), r.logDet) as tf.Tensor2D;
     });
   }
 
@@ -260,7 +242,7 @@ export class FlowEncoder implements Encoder {
       ...prefixed('net', this.net.variables()),
       ...prefixed('mean', this.meanHead.variables()),
       ...prefixed('logStd', this.logStdHead.variables()),
-      ...this.chain.flatMap((step, i) => prefixed(flowStepPrefix('steps', this.chainStart[i]!, flowStepCount(step)), step.variables())),
+      ...prefixed('steps', this.flowChain.variables()),
     ];
   }
 
@@ -269,6 +251,6 @@ export class FlowEncoder implements Encoder {
     this.meanHead?.dispose();
     this.logStdHead?.dispose();
     // The chain owns the steps.
-    for (const step of this.chain ?? []) step.dispose();
+    this.flowChain?.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, diagonalGaussian, diagonalNormalLogProb, standardNormalLogProbOfEps, prefixed } from '../../src/index.js';
+import { tf, Mlp, Dense, diagonalGaussian, diagonalNormalLogProb, sampleDiagonalNormal, prefixed } from '../../src/index.js';
 import type { Activation, Encoder, EncoderSample, NamedVariable, Random } from '../../src/index.js';
 
 export interface GaussianEncoderOptions {
@@ -57,9 +57,8 @@ export class GaussianEncoder implements Encoder {
 
   private sampleParts(mean: tf.Tensor2D, logStd: tf.Tensor2D, samples: number): EncoderSample {
     const eps = this.random.normal<tf.Rank.R3>([samples, mean.shape[0], this.latentDim]);
-    const z = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
-    const logQ = standardNormalLogProbOfEps(eps, logStd) as tf.Tensor2D;
-    return { z, logQ, posterior: diagonalGaussian(mean, logStd) };
+    const { z, logQ } = sampleDiagonalNormal(mean, logStd, eps);
+    return { z, logQ: logQ as tf.Tensor2D, posterior: diagonalGaussian(mean, logStd) };
   }
 
   /** log N(z; μ, diag σ²) per sample `[K, B]` for z `[K, B, D]` and λ = [μ, log σ] `[B, 2D]`. */

@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, diagonalNormalLogProb, standardNormalLogProbOfEps, prefixed, flowStepCount, flowStepPrefix } from '../../src/index.js';
+import { tf, Mlp, Dense, diagonalNormalLogProb, sampleDiagonalNormal, prefixed, stopGradient, FlowChain } from '../../src/index.js';
 import type { Activation, Encoder, EncoderSample, FlowStep, NamedVariable, Random } from '../../src/index.js';
 import { ConditionalNet } from './conditional-net.js';
 
@@ -69,15 +69,18 @@ export class HierarchicalEncoder implements Encoder {
   /** (z, c_r) → [μ_r, log σ_r]. */
   readonly reverseNet: ConditionalNet;
   readonly auxDim: number;
+  /** The flow on z given u, one composite step (empty: no flow). */
+  readonly flowChain: FlowChain;
 
   constructor(
     readonly dataDim: number,
     readonly latentDim: number,
     options: HierarchicalEncoderOptions,
     private readonly random: Random,
-    /** Flow steps on z given u, parameterised from the trunk features h(x). */
-    readonly flow: readonly FlowStep[] = [],
+    /** Flow steps on z given u, parameterised from the trunk features h(x) (owned from here on). */
+    flow: readonly FlowStep[] = [],
   ) {
+    this.flowChain = new FlowChain(flow);
     this.auxDim = options.auxDim;
     this.trunk = new Mlp(dataDim, options.hidden, options.activation, random);
     const h = this.trunk.outputDim;
@@ -85,6 +88,11 @@ export class HierarchicalEncoder implements Encoder {
     this.auxLogStd = new Dense(h, options.auxDim, random);
     this.zNet = new ConditionalNet(h, options.auxDim, options.auxHidden, options.activation, 2 * latentDim, random, options.auxInitScale);
     this.reverseNet = new ConditionalNet(h, latentDim, options.auxHidden, options.activation, 2 * options.auxDim, random);
+  }
+
+  /** The flow's entries (a stacked entry stands for several steps). */
+  get flow(): readonly FlowStep[] {
+    return this.flowChain.entries;
   }
 
   /** Width of the trunk features h(x). */
@@ -132,14 +140,8 @@ export class HierarchicalEncoder implements Encoder {
 
   /** Pushes z₀ through the flow (if any): z and Σ log|det ∂f/∂z|, `[K, B]`. */
   private pushForward(z0: tf.Tensor3D, h: tf.Tensor2D | undefined): { z: tf.Tensor3D; logDet: tf.Tensor2D | null } {
-    let z = z0;
-    let logDet: tf.Tensor2D | null = null;
-    for (const step of this.flow) {
-      const r = step.forward(z, h);
-      z = r.z;
-      logDet = logDet ? (tf.add(logDet, r.logDet) as tf.Tensor2D) : r.logDet;
-    }
-    return { z, logDet };
+    if (this.flow.length === 0) return { z: z0, logDet: null };
+    return this.flowChain.forward(z0, h);
   }
 
   /** Draws (u, z) ~ q(u|x) q(z|u,x) and scores both; also returns u `[K, B, A]`. */
@@ -152,11 +154,11 @@ export class HierarchicalEncoder implements Encoder {
       // caller chunks K (the streamed log-likelihood estimate is chunk-size independent).
       const eps = this.random.normal<tf.Rank.R3>([samples, b, this.auxDim + this.latentDim]);
       const [epsU, epsZ] = tf.split(eps, [this.auxDim, this.latentDim], 2) as [tf.Tensor3D, tf.Tensor3D];
-      const u = tf.add(p.auxMean, tf.mul(tf.exp(p.auxLogStd), epsU)) as tf.Tensor3D;
-      const logQu = standardNormalLogProbOfEps(epsU, p.auxLogStd) as tf.Tensor2D;
+      const { z: u, logQ: logQu } = sampleDiagonalNormal(p.auxMean, p.auxLogStd, epsU) as { z: tf.Tensor3D; logQ: tf.Tensor2D };
       const [zMean, zLogStd] = tf.split(this.zNet.apply(p.cz, u), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
-      const z0 = tf.add(zMean, tf.mul(tf.exp(zLogStd), epsZ)) as tf.Tensor3D;
-      let logQzGivenU = standardNormalLogProbOfEps(epsZ, zLogStd) as tf.Tensor2D;
+      const sampled = sampleDiagonalNormal(zMean, zLogStd, epsZ);
+      const z0 = sampled.z;
+      let logQzGivenU = sampled.logQ as tf.Tensor2D;
       const { z, logDet } = this.pushForward(z0, p.h);
       if (logDet) logQzGivenU = tf.sub(logQzGivenU, logDet) as tf.Tensor2D;
       const logR = this.reverseLogProb(p.cr, u, z);
@@ -197,6 +199,40 @@ export class HierarchicalEncoder implements Encoder {
     }) as unknown as EncoderSample;
   }
 
+  /**
+   * `sampleFromParams` with the score term of q(u, z|x) taken out of logQ's gradient (STL and
+   * DReG on the auxiliary bound). The auxiliary bound is an ELBO on the extended space (u, z) with
+   * variational q(u|x) q(z|u,x) and target p(x, z) r(u|z,x); STL drops ∂/∂φ log q(u, z|x) at fixed
+   * (u, z) — zero in expectation, so the estimator stays unbiased — while r(u|z,x), part of the
+   * target, keeps its whole gradient:
+   *
+   *   logQ = [log q(u|x) + log q(z|u,x)](u, z; φ) − [·](sg u, sg z; φ) + sg([·](sg u, sg z; φ)) − log r(u|z,x).
+   *
+   * With a flow, log q(z|u,x) at a fixed z goes through the chain's inverse (planar: numerical).
+   * The variance then vanishes only where q(u, z|x) equals the extended target's posterior, i.e.
+   * r(u|z,x) = q(u|z,x) and q(z|x) = p(z|x).
+   */
+  samplePathwise(lambda: tf.Tensor2D, samples: number): EncoderSample {
+    return tf.tidy(() => {
+      const s = this.sampleWithAuxiliary(lambda, samples);
+      const p = this.split(lambda);
+      const u = stopGradient(s.u);
+      const z = stopGradient(s.z);
+      const logQu = diagonalNormalLogProb(u, p.auxMean, p.auxLogStd);
+      const [zMean, zLogStd] = tf.split(this.zNet.apply(p.cz, u), 2, 2) as [tf.Tensor3D, tf.Tensor3D];
+      let logQz: tf.Tensor;
+      if (this.flow.length) {
+        const back = this.flowChain.inverse(z, p.h);
+        logQz = tf.add(diagonalNormalLogProb(back.z, zMean, zLogStd), back.logDet);
+      } else {
+        logQz = diagonalNormalLogProb(z, zMean, zLogStd);
+      }
+      const atFixed = tf.add(logQu, logQz);
+      const logQ = tf.sub(tf.add(tf.sub(tf.add(s.logQu, s.logQzGivenU), atFixed), stopGradient(atFixed)), s.logR) as tf.Tensor2D;
+      return { z: s.z, logQ };
+    }) as unknown as EncoderSample;
+  }
+
   sample(x: tf.Tensor2D, samples: number): EncoderSample {
     return tf.tidy(() => this.sampleFromParams(this.params(x), samples) as unknown as tf.TensorContainerObject) as unknown as EncoderSample;
   }
@@ -225,13 +261,7 @@ export class HierarchicalEncoder implements Encoder {
 
   /** `flow/<i>/…` per step; an entry standing for several steps is `flow/<first>-<last>/…`. */
   private flowVariables(): NamedVariable[] {
-    let first = 0;
-    return this.flow.flatMap((s) => {
-      const n = flowStepCount(s);
-      const out = prefixed(flowStepPrefix('flow', first, n), s.variables());
-      first += n;
-      return out;
-    });
+    return prefixed('flow', this.flowChain.variables());
   }
 
   dispose(): void {
@@ -240,6 +270,6 @@ export class HierarchicalEncoder implements Encoder {
     this.auxLogStd.dispose();
     this.zNet.dispose();
     this.reverseNet.dispose();
-    for (const s of this.flow) s.dispose();
+    this.flowChain.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, standardNormalLogProbOfEps, prefixed } from '../../src/index.js';
+import { tf, Mlp, Dense, sampleDiagonalNormal, prefixed } from '../../src/index.js';
 import type { Activation, Encoder, EncoderSample, NamedVariable, Random } from '../../src/index.js';
 
 export interface TwoLevelEncoderOptions {
@@ -73,13 +73,12 @@ export class TwoLevelEncoder implements Encoder {
       // One draw for both layers, split per sample (chunk-size independent, as in the other encoders).
       const d2 = this.latentSizes[1]!;
       const [eps1, eps2] = tf.split(this.random.normal<tf.Rank.R3>([samples, b, d1 + d2]), [d1, d2], 2) as [tf.Tensor3D, tf.Tensor3D];
-      const z1 = tf.add(m1, tf.mul(tf.exp(ls1), eps1)) as tf.Tensor3D;
+      const q1 = sampleDiagonalNormal(m1, ls1, eps1);
+      const z1 = q1.z;
       const g = this.top.apply(z1);
-      const m2 = this.mean2.apply(g);
-      const ls2 = this.logStd2.apply(g);
-      const z2 = tf.add(m2, tf.mul(tf.exp(ls2), eps2));
-      const logQ = tf.add(standardNormalLogProbOfEps(eps1, ls1), standardNormalLogProbOfEps(eps2, ls2)) as tf.Tensor2D;
-      return { z: tf.concat([z1, z2], 2) as tf.Tensor3D, logQ };
+      const q2 = sampleDiagonalNormal(this.mean2.apply(g), this.logStd2.apply(g), eps2);
+      const logQ = tf.add(q1.logQ, q2.logQ) as tf.Tensor2D;
+      return { z: tf.concat([z1, q2.z], 2) as tf.Tensor3D, logQ };
     }) as unknown as EncoderSample;
   }
 

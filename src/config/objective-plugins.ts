@@ -21,12 +21,12 @@ export function checkEstimator(objective: string, chosen: GradientEstimator, all
     throw new ConfigError(field, chosen, `for "${objective}" one of ${allowed.map((g) => JSON.stringify(g)).join(', ')}${alternative ? ` (${alternative})` : ''}`);
   }
   const encoder: Encoder | undefined = ctx.encoder;
-  if (chosen !== 'reparam' && encoder && !encoder.logProb) {
+  if (chosen !== 'reparam' && encoder && !encoder.logProb && !encoder.samplePathwise) {
     throw new ConfigError(
       field,
       chosen,
       `"reparam" with the "${encoder.name}" encoder: "${chosen}" scores samples with log q(z|x) at fixed parameters (Encoder.logProb), ` +
-        `which "${encoder.name}" does not provide (the gaussian, flow, realnvp, planar and hierarchical encoders do)`,
+        `which "${encoder.name}" does not provide (the gaussian, flow, planar, realnvp and hierarchical encoders do)`,
     );
   }
 }

@@ -38,11 +38,19 @@ export interface Encoder extends Parametrised {
   sample(x: tf.Tensor2D, samples: number): EncoderSample;
   /**
    * log q(z|x) `[K, B]` at given samples z `[K, B, D]` for parameters λ `[B, L]`, differentiable
-   * in both (an estimator stops the gradient to λ and keeps it through z: STL, DReG). For an
-   * encoder with an auxiliary variable, the log q its bound uses (see the encoder). Absent when
-   * the family cannot score given points; the objectives that need it then refuse it by name.
+   * in both (an estimator holds z fixed to take the score term ∂/∂φ log q out of the gradient and
+   * keeps the gradient through z: STL, DReG). Absent when the family cannot score given points
+   * (an auxiliary-variable encoder provides `samplePathwise` instead); the objectives that need
+   * one of the two refuse an encoder with neither, by name.
    */
   logProb?(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * `sampleFromParams` whose logQ keeps only the path derivative: the same values, with the score
+   * term ∂/∂φ log q(z; φ) at fixed samples removed from its gradient (what STL and DReG need). For
+   * encoders whose logQ involves more than z (an auxiliary variable u, scored at fixed (u, z));
+   * the others get it from `logProb` (`Vae.terms` with `stopEncoderParams`).
+   */
+  samplePathwise?(lambda: tf.Tensor2D, samples: number): EncoderSample;
   /** A point summary of q(z|x) `[B, D]` (the base mean pushed through any flow). */
   mode(x: tf.Tensor2D): tf.Tensor2D;
 }

@@ -42,3 +42,17 @@ const stopGradientOp = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), g
 export function stopGradient<T extends tf.Tensor>(x: T): T {
   return stopGradientOp(x) as T;
 }
+
+/**
+ * f(inputs) evaluated as one op with a zero gradient: none of f's own ops is recorded on the
+ * gradient tape (unlike `stopGradient(f(…))`, whose inputs' ops still are), so f may use ops
+ * without gradients (comparisons, `where` on them) — for iterative solves whose result is then
+ * refined by a differentiable step.
+ */
+export function withoutGradient(f: (...inputs: tf.Tensor[]) => tf.Tensor, ...inputs: tf.Tensor[]): tf.Tensor {
+  const op = tf.customGrad(((...args: tf.Tensor[]) => ({
+    value: f(...args.slice(0, inputs.length)),
+    gradFunc: () => inputs.map((t) => tf.zerosLike(t)),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(...inputs);
+}

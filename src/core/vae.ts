@@ -49,9 +49,11 @@ export interface BoundOptions {
 
 export interface TermsOptions extends BoundOptions {
   /**
-   * Score the samples with `encoder.logProb(z, λ)` at λ with its gradient stopped, so logQ's
-   * gradient flows only through z (the path derivative that STL and DReG use); the values are
-   * those of the sampled logQ. Needs an encoder with `logProb`.
+   * Keep only the path derivative of logQ (the one STL and DReG use): its gradient w.r.t. the
+   * encoder's weights flows through z alone, the score term ∂/∂φ log q(z; φ) at fixed z removed
+   * (computed with `encoder.logProb(z, λ)` at z held fixed, or by the encoder's own
+   * `samplePathwise`); its values are the sampled logQ's (up to float rounding). Needs an encoder
+   * with one of the two.
    */
   stopEncoderParams?: boolean;
 }
@@ -150,16 +152,26 @@ export class Vae {
     this.checkSamples(samples, x.shape[0]);
     if (lambda) checkLive(lambda, 'lambda');
     const encoder = this.encoder;
-    if (stopEncoderParams && !encoder.logProb) {
-      throw new Error(`encoder "${encoder.name}" has no logProb(z, λ): it cannot score samples with its parameters held fixed (needed by the stl and dreg estimators)`);
+    if (stopEncoderParams && !encoder.logProb && !encoder.samplePathwise) {
+      throw new Error(`encoder "${encoder.name}" has no logProb(z, λ) nor samplePathwise: it cannot score samples with its parameters held fixed (needed by the stl and dreg estimators)`);
     }
     return tf.tidy(() => {
       let s: EncoderSample;
       let logQ: tf.Tensor2D;
       if (stopEncoderParams) {
+        // log q(z(φ); φ) − log q(sg z; φ) + sg(log q(sg z; φ)): the value of log q, and the
+        // gradient of the first term less its score part ∂/∂φ log q(z; φ) at fixed z — the path
+        // derivative only, for every encoder weight (those inside λ and those, like a flow's
+        // heads, outside it).
         const params = lambda ?? encoder.params(x);
-        s = encoder.sampleFromParams(params, samples);
-        logQ = encoder.logProb!(s.z, stopGradient(params));
+        if (encoder.samplePathwise) {
+          s = encoder.samplePathwise(params, samples);
+          logQ = s.logQ;
+        } else {
+          s = encoder.sampleFromParams(params, samples);
+          const atFixed = encoder.logProb!(stopGradient(s.z), params);
+          logQ = tf.add(tf.sub(s.logQ, atFixed), stopGradient(atFixed)) as tf.Tensor2D;
+        }
       } else {
         s = lambda ? encoder.sampleFromParams(lambda, samples) : encoder.sample(x, samples);
         logQ = s.logQ;

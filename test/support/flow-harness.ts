@@ -4,7 +4,7 @@
  * `flowStepChecks` (src/testing/flow-step-checks.ts, where they are described), so plugin authors
  * run the very same ones:
  *
- *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlow(D, C, random), inverse: false });
+ *   describeFlowStep('planar (amortised)', { make: (D, C, random) => new PlanarFlow(D, C, random), inverse: true });
  */
 import { describe, it } from 'vitest';
 import { flowStepChecks, type FlowStepCheckOptions } from '../../src/testing/index.js';

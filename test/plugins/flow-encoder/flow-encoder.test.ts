@@ -140,7 +140,7 @@ describe('flow encoder density', () => {
     const x = new Random(3).normal<tf.Rank.R2>([1, 4]);
     const lambda = enc.params(x);
     const s = enc.sampleFromParams(lambda, 5);
-    const back = enc.logProbFromParams(s.z, lambda);
+    const back = enc.logProb(s.z, lambda);
     const a = s.logQ.dataSync();
     const bq = back.dataSync();
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - bq[i]!)).toBeLessThan(1e-4);
@@ -155,7 +155,7 @@ describe('flow encoder density', () => {
       }
     }
     const grid = tf.tensor3d(pts, [n * n, 1, 2]);
-    const lq = enc.logProbFromParams(grid, lambda);
+    const lq = enc.logProb(grid, lambda);
     const mass = Array.from(lq.dataSync() as Float32Array).reduce((acc, v) => acc + Math.exp(v) * h * h, 0);
     expect(mass).toBeGreaterThan(0.99);
     expect(mass).toBeLessThan(1.01);

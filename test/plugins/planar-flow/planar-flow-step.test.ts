@@ -8,25 +8,25 @@ import { HOST_KERNEL_BACKEND, requires } from '../../support/requires.js';
 
 describeFlowStep('planar, amortised on a context', {
   make: (d, c, random) => new PlanarFlow(d, c, random),
-  inverse: false,
+  inverse: true,
   paramScale: 0.7,
 });
 describeFlowStep('planar, global parameters', {
   make: (d, _c, random) => new PlanarFlow(d, 0, random),
-  inverse: false,
+  inverse: true,
   contextDim: 0,
   paramScale: 1.5,
 });
 describeFlowStep('planar, 3 steps amortised on a context (log-det of the composition)', {
   make: (d, c, random) => new PlanarFlow(d, c, random, 3),
-  inverse: false,
+  inverse: true,
   paramScale: 0.5,
   // The Jacobian of 3 composed steps is built in float32: the per-step tolerance, times 3.
   tolerance: 6e-4,
 });
 describeFlowStep('planar, 4 steps with global parameters (log-det of the composition)', {
   make: (d, _c, random) => new PlanarFlow(d, 0, random, 4),
-  inverse: false,
+  inverse: true,
   contextDim: 0,
   paramScale: 1,
 });
