@@ -134,3 +134,10 @@ export {
 } from './eval/seed-stats.js';
 
 export { z } from 'zod';
+
+// Types that appear in the signatures above (so the API reference can link them).
+export type { RandomState } from './train/trainer.js';
+export type { WasmMemory } from './backend/host-wasm.js';
+export type { SetFile, WriteStage } from './train/saved-model.js';
+export type { SaveCheckpointOptions } from './train/checkpoint.js';
+export type { CliIo } from './cli/support.js';
