@@ -10,6 +10,7 @@ import { pluginsCommand } from './plugins-command.js';
 import { CliError, collect, messageOf, positiveInt, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { packageVersion } from './version.js';
+import { overrideOptions } from './config-overrides.js';
 import { ConfigError } from '../config/errors.js';
 
 const EXAMPLES = `
@@ -39,6 +40,7 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(`vaekit: ${s.replace(/^error: /, '')}`) })
     .exitOverride();
 
+  const overrides = overrideOptions();
   root
     .command('train')
     .description('train a model from a JSON config, checkpointing every epoch into a run directory')
@@ -47,6 +49,10 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .option('--resume', 'continue the run in --out from its last checkpoint (same result as an uninterrupted run)')
     .option('--force', 'overwrite the run files in an existing --out')
     .option('--epochs <n>', 'override train.epochs (e.g. to train a finished run further with --resume)', positiveInt('--epochs'))
+    .addOption(overrides[0]!)
+    .addOption(overrides[1]!)
+    .addOption(overrides[2]!)
+    .addOption(overrides[3]!)
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())

@@ -2,20 +2,20 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { selectBackend } from '../backend/select-backend.js';
 import { createVae } from '../config/create-vae.js';
-import { parseConfig, type VaeConfig } from '../config/schema.js';
+import type { VaeConfig } from '../config/schema.js';
 import type { Vae } from '../core/vae.js';
 import { renderChart } from '../plot/chart.js';
 import { disposeState, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { CONFIG_FILE, MODEL_FILE, previousName, writeFileAtomic } from '../train/saved-model.js';
 import { NonFiniteLossError, train, type EpochRecord } from '../train/trainer.js';
+import { applyConfigOverrides, configOverrides, type OverrideArgs } from './config-overrides.js';
 import { checkDataFor, CliError, loadConfigData, loadUserPlugins, messageOf, readConfigFile, type CliIo } from './support.js';
 
-export interface TrainArgs {
+export interface TrainArgs extends OverrideArgs {
   config?: string;
   out?: string;
   resume?: boolean;
   force?: boolean;
-  epochs?: number;
   plugin?: string[];
   backend?: string;
   quiet?: boolean;
@@ -109,7 +109,12 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
     }
     config = readConfigFile(args.config!);
   }
-  if (args.epochs !== undefined) config = parseConfig({ ...config, train: { ...config.train, epochs: args.epochs } });
+  const overrides = configOverrides(args);
+  const changing = overrides.filter((o) => o.path.join('.') !== 'train.epochs');
+  if (args.resume && changing.length > 0) {
+    throw new CliError(`--resume: only train.epochs may change when resuming; drop ${changing.map((o) => o.source).join(', ')} (or start a new run with --out)`);
+  }
+  config = applyConfigOverrides(config, overrides);
 
   if (!checkpoint) await selectBackend(args.backend ?? config.backend, { quiet: args.quiet ?? false });
   let vae: Vae;
