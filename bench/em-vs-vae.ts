@@ -26,6 +26,7 @@ import type { LinearGaussianModel } from '../src/data/linear-gaussian.js';
 import { averageLogLikelihood, decoderModel, exactVaeReport, fitPpca, fitPpcaEm, sampleMoments } from '../src/eval/ppca.js';
 import { createProgress } from '../src/eval/progress.js';
 import { meanStdErr, type Estimate } from '../src/eval/stats.js';
+import { plural } from '../src/plot/plural.js';
 
 export interface EmVsVaeOptions {
   /** Training rows (default 5000). */
@@ -223,7 +224,7 @@ export function formatEmVsVae(rows: EmVsVaeRow[], o: EmVsVaeResult['options'], s
     '## EM vs VAE on the linear-Gaussian model',
     '',
     `Data: x = Wz + b + σε, P = ${o.dataDim}, D = ${o.latentDim}, σ = ${o.sigma}; ${o.rows} training rows, ${o.testRows} test rows (seed ${o.seed}). ` +
-      `VAEs: linear Gaussian decoder (one learned σ), standard-normal prior, ${o.epochs} epochs of Adam (learning rate ${o.learningRate}, batch ${o.batchSize}) on the ELBO; ` +
+      `VAEs: linear Gaussian decoder (one learned σ), standard-normal prior, ${plural(o.epochs, 'epoch')} of Adam (learning rate ${o.learningRate}, batch ${o.batchSize}) on the ELBO; ` +
       `test ELBO over ${o.elboSamples} samples per row. Backend: ${backend}. Nats per data point; mean ± standard error across test rows.`,
     '',
     'log p(x) is exact (log N(x; b, WWᵀ + σ²I) under each model\'s own parameters), so the gap log p(x) − ELBO = KL(q(z|x) ‖ p(z|x)) is exact ' +

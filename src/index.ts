@@ -91,7 +91,8 @@ export {
 
 export * from './eval/index.js';
 
-export { renderChart, chartSvg, svgToPng, niceTicks, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
+export { plural } from './plot/plural.js';
+export { renderChart, chartSvg, svgToPng, niceTicks, wrapText, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
 export { renderImageGrid, renderPairGrid, imageShapeOf, readPng, type ImageGridOptions, type PairGridOptions } from './plot/image-grid.js';
 export {
   saveVae,

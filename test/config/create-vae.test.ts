@@ -38,7 +38,7 @@ describe('createVae', () => {
     expect(c.data).toMatchObject({ name: 'mnist', binarize: 'dynamic' });
     expect(() => parseConfig({ model: base, train: { epochs: 'ten' } })).toThrow(/train\.epochs: expected number.*got "ten"/);
     expect(() => parseConfig({ model: base, data: { name: 'cifar' } })).toThrow(/data\.name: expected one of .*"mnist".*got "cifar"/);
-    expect(() => parseConfig({ model: base, trian: {} })).toThrow(/trian: expected no such option \(known options: model, data, train, eval, backend\)/);
+    expect(() => parseConfig({ model: base, trian: {} })).toThrow(/trian: expected no such option \(known options: \$schema, model, data, train, eval, backend\)/);
   });
 
   it('gives the same weights for the same seed and different ones for another seed', () => {
