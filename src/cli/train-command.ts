@@ -5,6 +5,7 @@ import { createVae } from '../config/create-vae.js';
 import type { VaeConfig } from '../config/schema.js';
 import type { Vae } from '../core/vae.js';
 import { renderChart } from '../plot/chart.js';
+import { plural } from '../plot/plural.js';
 import { disposeState, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { CONFIG_FILE, MODEL_FILE, previousName, writeFileAtomic } from '../train/saved-model.js';
 import { NonFiniteLossError, train, type EpochRecord } from '../train/trainer.js';
@@ -22,9 +23,11 @@ export interface TrainArgs extends OverrideArgs {
 }
 
 export const HISTORY_FILE = 'history.json';
+/** The per-epoch metrics again as CSV, for spreadsheets and plotting tools. */
+export const HISTORY_CSV_FILE = 'history.csv';
 export const CURVE_FILE = 'bound.png';
 /** Every file `vaekit train` writes in a run directory (what `--force` removes). */
-const RUN_FILES = [CONFIG_FILE, MODEL_FILE, 'weights.bin', 'optimizer.bin', HISTORY_FILE, CURVE_FILE];
+const RUN_FILES = [CONFIG_FILE, MODEL_FILE, 'weights.bin', 'optimizer.bin', HISTORY_FILE, HISTORY_CSV_FILE, CURVE_FILE];
 
 /** Keys of the config that may differ when resuming (only the number of epochs). */
 function sameRun(saved: VaeConfig, given: VaeConfig): string | null {
@@ -57,8 +60,16 @@ export function boundCurve(history: readonly EpochRecord[], config: VaeConfig): 
   });
 }
 
+/** history.json's epochs as CSV, one row per epoch (empty validElbo when there is no validation set). */
+export function historyCsv(history: readonly EpochRecord[]): string {
+  const cols = ['epoch', 'trainBound', 'validElbo', 'beta', 'steps', 'seconds'] as const;
+  const cell = (v: number | undefined) => (v === undefined ? '' : String(v));
+  return `${[cols.join(','), ...history.map((h) => cols.map((c) => cell(h[c])).join(','))].join('\n')}\n`;
+}
+
 function writeHistory(dir: string, history: readonly EpochRecord[], config: VaeConfig): void {
   writeFileAtomic(join(dir, HISTORY_FILE), `${JSON.stringify({ objective: config.train.objective, epochs: history }, null, 2)}\n`);
+  writeFileAtomic(join(dir, HISTORY_CSV_FILE), historyCsv(history));
   if (history.length > 0) writeFileAtomic(join(dir, CURVE_FILE), boundCurve(history, config));
 }
 
@@ -148,7 +159,7 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
     const quiet = args.quiet ?? false;
     if (!quiet) io.err(
       `vaekit: training ${config.model.encoder.type} encoder + ${config.model.likelihood.type} likelihood (D = ${config.model.latentDim}, ${vae.parameterCount()} parameters) ` +
-        `on ${data.train.rows} ${config.data.name} rows, epochs ${start + 1}–${epochs}, into ${out}\n`,
+        `on ${plural(data.train.rows, `${config.data.name} row`)}, epochs ${start + 1}–${epochs}, into ${out}\n`,
     );
     let lastSaved = start;
     const history: EpochRecord[] = [...(checkpoint?.history ?? [])];
@@ -188,10 +199,10 @@ export async function trainCommand(args: TrainArgs, io: CliIo): Promise<number> 
     }
     const last = history[history.length - 1];
     io.out(
-      `trained ${out}: ${history.length} epoch${history.length === 1 ? '' : 's'}` +
+      `trained ${out}: ${plural(history.length, 'epoch')}` +
         (last ? `, final train bound ${last.trainBound.toFixed(2)} nats${last.validElbo !== undefined ? `, validation ELBO ${last.validElbo.toFixed(2)}` : ''}` : '') +
         '\n' +
-        `wrote ${join(out, CONFIG_FILE)}, ${join(out, MODEL_FILE)} + weights.bin (checkpoint of epoch ${lastSaved}), ${join(out, HISTORY_FILE)}, ${join(out, CURVE_FILE)}\n` +
+        `wrote ${join(out, CONFIG_FILE)}, ${join(out, MODEL_FILE)} + weights.bin (checkpoint of epoch ${lastSaved}), ${join(out, HISTORY_FILE)} (+ .csv), ${join(out, CURVE_FILE)}\n` +
         `next: vaekit eval --model ${out}   |   vaekit sample --model ${out} --png samples.png\n`,
     );
     return 0;
