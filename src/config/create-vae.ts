@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { parseWith } from './errors.js';
 import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 const builtins: ContainerModule[] = [];
 
@@ -61,6 +62,7 @@ export function createVae(
   config: VaeConfigInput | { model: ModelConfigInput } | ModelConfigInput,
   options: CreateOptions = {},
 ): Vae {
+  checkOptionKeys('createVae', options, optionKeys<CreateOptions>()('plugins', 'builtins', 'seed'));
   const { model, seed: configSeed } = modelSection(config);
   const seed = options.seed ?? configSeed;
   const container = createContainer(options);

@@ -3,6 +3,7 @@ import { checkPositiveInt, LogMeanExpAccumulator, streamLogWeights } from './log
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export interface BoundReportOptions {
   /** S, samples per row for the ELBO (default 100). */
@@ -66,7 +67,15 @@ export interface BoundReport {
  * uses the first `llSamples` samples as one group, so it equals `estimateLogLikelihood` with the
  * same seed only when there is no ELBO draw before it (there is here: the ELBO is drawn first).
  */
+const BOUND_REPORT_OPTIONS = optionKeys<BoundReportOptions>()('elboSamples', 'iwaeSamples', 'llSamples', 'batchSize', 'chunk', 'seed', 'binarizeSeed', 'progress');
+const K_HINTS = {
+  samples: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+  k: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+  K: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+};
+
 export async function boundReport(vae: Vae, data: EvalData, options: BoundReportOptions = {}): Promise<BoundReport> {
+  checkOptionKeys('boundReport', options, BOUND_REPORT_OPTIONS, K_HINTS);
   const {
     elboSamples = 100,
     iwaeSamples = [1, 10, 100, 1000, 5000],

@@ -156,7 +156,10 @@ export interface LogLikelihoodEstimate {
  * that makes two calls interleaves them per chunk: its estimate is equally valid but changes
  * with the chunk size.
  */
+const LOG_LIKELIHOOD_OPTIONS = optionKeys<LogLikelihoodOptions>()('samples', 'chunk', 'batchSize', 'progress', 'seed', 'binarizeSeed', 'label');
+
 export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: LogLikelihoodOptions = {}): Promise<LogLikelihoodEstimate> {
+  checkOptionKeys('estimateLogLikelihood', options, LOG_LIKELIHOOD_OPTIONS, { llSamples: 'K of log p̂(x) is "samples" here.', k: 'K is "samples" here.', K: 'K is "samples" here.' });
   const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label } = options;
   checkPositiveInt('samples', samples);
   checkPositiveInt('chunk', chunk);
@@ -181,6 +184,7 @@ export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: L
 }
 
 import { checkPositiveInt } from '../core/checks.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export { checkPositiveInt };
 

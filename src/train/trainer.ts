@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { batches, datasetTensor } from '../data/batches.js';
 import { Adam, type AdamSnapshot } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export interface Objective {
   type: 'elbo' | 'iwae';
@@ -195,7 +196,12 @@ interface Pending {
  * so the model keeps the weights it had before the bad step. The replay is exact because the
  * batches are kept and the random stream restored. `syncEvery: 1` checks every step directly.
  */
+const TRAIN_OPTIONS = optionKeys<TrainOptions>()(
+  'epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed', 'freeze', 'validation', 'validationSamples', 'progress', 'log', 'quiet', 'onEpochEnd', 'resume', 'syncEvery',
+);
+
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
+  checkOptionKeys('train', options, TRAIN_OPTIONS, { samples: 'the objective\'s K is objective: { type, samples }.', lr: 'did you mean "learningRate"?' });
   checkOptions(vae, data, options);
   const {
     epochs,
