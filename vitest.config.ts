@@ -18,7 +18,13 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     env: { VAEKIT_QUIET: '1' },
-    // In CI a JSON report as well, from which .ci/run prints the plain "N passed, N failed" line.
-    reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
+    // Tests that skip themselves (a missing Debian package, another backend) are listed with
+    // their reason after the run. In CI a JSON report as well, from which .ci/run prints the
+    // plain "N passed, N failed, N skipped" line.
+    reporters: [
+      'default',
+      './test/support/skip-reporter.ts',
+      ...(process.env.CI ? [['json', { outputFile: process.env.VAEKIT_TEST_REPORT || '.vitest-results.json' }] as const] : []),
+    ],
   },
 });

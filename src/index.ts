@@ -11,12 +11,25 @@ export { FlowStep, NoInverseError, isStackedFlowStep, flowStepCount, flowStepPre
 export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
 export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
 export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';
-export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps } from './core/math.js';
+export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps, stopGradient } from './core/math.js';
+export {
+  Objective,
+  ObjectiveBuilder,
+  GRADIENT_ESTIMATORS,
+  isObjective,
+  type GradientEstimator,
+  type ObjectiveContext,
+  type ObjectiveValue,
+} from './core/objective.js';
+export { ElboObjective, type ElboObjectiveOptions } from './core/elbo-objective.js';
+export { IwaeObjective, type IwaeObjectiveOptions } from './core/iwae-objective.js';
+export { elboObjectiveFactory, iwaeObjectiveFactory, objectivesModule, checkEstimator } from './config/objective-plugins.js';
 export {
   Vae,
   ModelSpec,
   type BoundTerms,
   type BoundOptions,
+  type TermsOptions,
   type ElboResult,
   type Part,
 } from './core/vae.js';
@@ -29,7 +42,7 @@ export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 
-export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
+export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDER, type BackendName } from './backend/select-backend.js';
 
 export {
   PluginFactory,
@@ -82,8 +95,11 @@ export {
   meanElbo,
   trainingLoss,
   NonFiniteLossError,
+  objectiveGradients,
+  GuardedStepper,
+  type GradientFn,
   type TrainOptions,
-  type Objective,
+  type ObjectiveSpec,
   type EpochRecord,
   type History,
   type TrainerState,
@@ -108,6 +124,8 @@ export {
   type LoadOptions,
 } from './train/saved-model.js';
 export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
+export { NonFiniteWeightsError, nonFiniteValues, type SetRecovery } from './train/saved-model.js';
+export { lockDirectory, DirectoryLockedError, type DirectoryLock, type LockHolder } from './train/run-lock.js';
 export { runCli } from './cli/main.js';
 export {
   trainAgainstFrozenDecoder,

@@ -8,7 +8,7 @@
  */
 import { Option } from 'commander';
 import { parseConfig, type VaeConfig } from '../config/schema.js';
-import { collect, CliError, messageOf, positiveInt, UsageError } from './support.js';
+import { collect, CliError, messageOf, nonNegativeInt, positiveInt, UsageError } from './support.js';
 
 export interface OverrideArgs {
   set?: string[];
@@ -88,28 +88,9 @@ export function applyConfigOverrides(config: VaeConfig, overrides: readonly Conf
   }
 }
 
-/** Parses a positive number option value (`--learning-rate 0.003`), or throws a UsageError naming the option. */
-export function positiveNumber(option: string): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option}: expected a positive number; got ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
-/** Parses a non-negative integer option value (`--seed 0`). */
-export function nonNegativeInt(option: string): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${option}: expected a non-negative integer; got ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
-/** The override options of `vaekit train` (besides --epochs, which it already has). */
+/** The override options of `vaekit train` (besides --epochs and --learning-rate, which it declares itself). */
 export const overrideOptions = (): Option[] => [
   new Option('--set <path=value>', 'override any config field, e.g. --set model.encoder.hidden=[100,100] (value: JSON, or a string); repeatable').argParser(collect).default([]),
   new Option('--seed <n>', 'override train.seed').argParser(nonNegativeInt('--seed')),
-  new Option('--learning-rate <x>', 'override train.learningRate').argParser(positiveNumber('--learning-rate')),
   new Option('--rows <n>', 'override data.limit (train on the first N rows)').argParser(positiveInt('--rows')),
 ];

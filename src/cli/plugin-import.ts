@@ -5,7 +5,8 @@
  * its sources has it registered already). A failure names the real cause (the first error of the
  * `cause` chain that is not a wrapper), not a loader's follow-up error.
  */
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
@@ -13,18 +14,32 @@ const JAVASCRIPT = new Set(['.js', '.mjs', '.cjs']);
 
 let tsxRegistered = false;
 
-/** Registers tsx's ESM loader once; throws a message saying how to install it when it is missing. */
+/** The nearest tsconfig.json at or above `dir` (the plugin's own project settings), if any. */
+function nearestTsconfig(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const candidate = join(d, 'tsconfig.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * Registers tsx's ESM loader once, with the tsconfig.json of the plugin's own project (found from
+ * the file upward, not from the working directory); throws a message saying how to install tsx
+ * when it is missing.
+ */
 async function registerTypeScript(path: string): Promise<void> {
   if (tsxRegistered) return;
-  let api: { register: () => unknown };
+  let api: { register: (options?: { tsconfig?: string }) => unknown };
   try {
-    api = (await import('tsx/esm/api')) as { register: () => unknown };
+    api = (await import('tsx/esm/api')) as typeof api;
   } catch {
     throw new Error(
       `${path} is TypeScript, which needs the tsx package to load: install it beside vaekit (\`npm install --save-dev tsx\`), or compile the plugin to .js`,
     );
   }
-  api.register();
+  const tsconfig = nearestTsconfig(dirname(path));
+  api.register(tsconfig ? { tsconfig } : {});
   tsxRegistered = true;
 }
 

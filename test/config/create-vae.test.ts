@@ -18,7 +18,7 @@ describe('createVae', () => {
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', hidden: [200, 'x'] } })).toThrow(/model\.encoder\.hidden\[1\]: expected number.*got "x"/);
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', activation: 'swish' } })).toThrow(/model\.encoder\.activation: expected one of .*"tanh".*got "swish"/);
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', hiden: [3] } })).toThrow(/model\.encoder\.hiden: expected no such option.*got \[3\]/);
-    expect(() => createVae({ ...base, latentDim: -1 })).toThrow(/model\.latentDim: expected .*>0.*got -1/);
+    expect(() => createVae({ ...base, latentDim: -1 })).toThrow(/model\.latentDim: expected a number > 0; got -1/);
     expect(() => createVae({ ...base, likelihood: { type: 'gaussian', sigma: 0 } })).toThrow(/model\.likelihood\.sigma: .*got 0/);
   });
 
