@@ -25,6 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderChart } from '../src/plot/chart.js';
+import { plural } from '../src/plot/plural.js';
 import { buildTable, formatReport, type RunInfo, type TableRecord } from './tightness/report.js';
 import { runPool, type PoolJob } from './tightness/pool.js';
 import { StatusBoard } from './tightness/display.js';
@@ -312,7 +313,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
 }
 
 /** Bounds per encoder (mean, error bar = sd across seeds or s.e. across rows for one seed), one panel per table stacked. */
-function chart(tables: readonly TableRecord[], info: RunInfo): Buffer {
+export function chart(tables: readonly TableRecord[], info: RunInfo): Buffer {
   const series: { name: string; points: [string, number, number][] }[] = [];
   const add = (t: TableRecord, label: string, pick: (m: TableRecord['models'][number]) => [number, number] | null) => {
     const points: [string, number, number][] = [];
@@ -338,7 +339,7 @@ function chart(tables: readonly TableRecord[], info: RunInfo): Buffer {
   }
   return renderChart({
     title: `Bounds per encoder (${info.dataLabel}, nats; higher is tighter)`,
-    subtitle: `${info.settings.epochs} epochs × ${info.settings.trainRows} rows; ${info.settings.testRows} test rows; log p̂ K=${info.settings.llSamples}; ${info.seeds.length} seed(s), bars ±${info.seeds.length > 1 ? 'sd' : 's.e.'}`,
+    subtitle: `${plural(info.settings.epochs, 'epoch')} × ${plural(info.settings.trainRows, 'row')}; ${plural(info.settings.testRows, 'test row')}; log p̂ K = ${info.settings.llSamples}; ${plural(info.seeds.length, 'seed')}, bars ±${info.seeds.length > 1 ? 'sd' : 's.e.'}`,
     xLabel: 'encoder',
     yLabel: 'nats per data point',
     kind: 'points',

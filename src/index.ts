@@ -110,7 +110,8 @@ export { ParallelGradients, type StepGradients } from './train/parallel/parallel
 
 export * from './eval/index.js';
 
-export { renderChart, chartSvg, svgToPng, niceTicks, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
+export { plural } from './plot/plural.js';
+export { renderChart, chartSvg, svgToPng, niceTicks, wrapText, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
 export { renderImageGrid, renderPairGrid, imageShapeOf, readPng, type ImageGridOptions, type PairGridOptions } from './plot/image-grid.js';
 export {
   saveVae,
@@ -155,3 +156,10 @@ export {
 } from './eval/seed-stats.js';
 
 export { z } from 'zod';
+
+// Types that appear in the signatures above (so the API reference can link them).
+export type { RandomState } from './train/trainer.js';
+export type { WasmMemory } from './backend/host-wasm.js';
+export type { SetFile, WriteStage } from './train/saved-model.js';
+export type { SaveCheckpointOptions } from './train/checkpoint.js';
+export type { CliIo } from './cli/support.js';

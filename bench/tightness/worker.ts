@@ -18,6 +18,7 @@ import { amortizationGap } from '../../src/eval/amortization-gap.js';
 import { subset } from '../../src/data/batches.js';
 import { evaluateBounds } from './evaluate.js';
 import type { FromWorker, Job, JobResult, Settings, ToWorker } from './types.js';
+import { plural } from '../../src/plot/plural.js';
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -101,7 +102,7 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     progress: false,
     log: (line: string) => status(`train ${line}`),
   };
-  status(`start (${trainSet.rows} rows × ${s.epochs} epochs)`);
+  status(`start (${plural(trainSet.rows, 'row')} × ${plural(s.epochs, 'epoch')})`);
   const evaluate = async (vae: Vae, history: History, frozenUnchanged?: boolean): Promise<JobResult> => {
     const t0 = Date.now();
     const bounds = await evaluateBounds(vae, testSet, {

@@ -10,6 +10,7 @@ import { pluginsCommand } from './plugins-command.js';
 import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { packageVersion } from './version.js';
+import { overrideOptions } from './config-overrides.js';
 import { ConfigError } from '../config/errors.js';
 
 const EXAMPLES = `
@@ -40,6 +41,7 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(`vaekit: ${s.replace(/^error: /, '')}`) })
     .exitOverride();
 
+  const overrides = overrideOptions();
   root
     .command('train')
     .description('train a model from a JSON config, checkpointing every epoch into a run directory')
@@ -50,6 +52,9 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .option('--epochs <n>', 'override train.epochs (e.g. to train a finished run further with --resume)', positiveInt('--epochs'))
     .option('--learning-rate <rate>', 'override train.learningRate (also with --resume, e.g. to go on at a lower rate after a non-finite loss)', positiveNumber('--learning-rate'))
     .addOption(usePreviousOption())
+    .addOption(overrides[0]!)
+    .addOption(overrides[1]!)
+    .addOption(overrides[2]!)
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
@@ -57,7 +62,7 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
       'after',
       `
 Writes into the run directory: config.json, model.json + weights.bin (a saved model: the last
-checkpoint, loadable with --model or loadVae), optimizer.bin, history.json and bound.png.
+checkpoint, loadable with --model or loadVae), optimizer.bin, history.json (+ history.csv) and bound.png.
 Each checkpoint is written atomically; an interrupted run continues with --resume.`,
     )
     .action((o) => {

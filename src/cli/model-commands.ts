@@ -5,6 +5,8 @@ import { Random } from '../core/random.js';
 import { datasetTensor } from '../data/batches.js';
 import { boundReport, formatBoundReport } from '../eval/bound-report.js';
 import { renderImageGrid, renderPairGrid } from '../plot/image-grid.js';
+import { plural } from '../plot/plural.js';
+import { exactEval, formatExactEval } from './exact-eval.js';
 import { loadSavedModel, writeFileAtomic, type LoadedModel } from '../train/saved-model.js';
 import { prepareOutputFile } from '../train/output-path.js';
 import { CURVE_FILE, HISTORY_FILE } from './train-command.js';
@@ -100,8 +102,9 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
     if (!args.quiet && process.env.VAEKIT_QUIET !== '1') {
       io.err(`vaekit: evaluated ${data.rows} rows in ${seconds.toFixed(1)} s (${(data.rows / seconds).toFixed(1)} rows/s) on ${report.threads} thread${report.threads === 1 ? '' : 's'}\n`);
     }
-    if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
-    else io.out(`${formatBoundReport(report, { title: `${args.model} on ${data.name} (${data.rows} rows)` })}\n`);
+    const exact = await exactEval(vae, config, data, { elboSamples: args.elboSamples ?? config.eval.elboSamples, seed: args.seed ?? 1, progress: !(args.quiet ?? false) && process.env.VAEKIT_QUIET !== '1' });
+    if (args.json) io.out(`${JSON.stringify(exact ? { ...report, exact } : report, null, 2)}\n`);
+    else io.out(`${formatBoundReport(report, { title: `${args.model} on ${data.name} (${plural(data.rows, 'row')})` })}${exact ? `\n${formatExactEval(exact, report)}` : ''}\n`);
     return 0;
   } finally {
     vae.dispose();
@@ -127,14 +130,18 @@ export async function sampleCommand(args: SampleArgs, io: CliIo): Promise<number
     x.dispose();
     let png: Buffer;
     try {
-      png = renderImageGrid(values, vae.dataDim, shape ? { imageShape: shape } : {});
+      const m = config.model;
+      const caption =
+        `${plural(args.n, 'sample')} from ${args.model}: ${args.draw ? 'draws x ~ p(x|z)' : 'means E[x|z]'}, z ~ p(z), seed ${args.seed ?? 1}\n` +
+        `${m.encoder.type} encoder, ${m.prior.type} prior, ${m.likelihood.type} likelihood, D\u00a0=\u00a0${m.latentDim}, trained on ${config.data.name}`;
+      png = renderImageGrid(values, vae.dataDim, { ...(shape ? { imageShape: shape } : {}), caption });
     } catch (e) {
       throw new CliError(`--png: ${messageOf(e)}`);
     }
     writePng(args.png, png);
     let mean = 0;
     for (const v of values) mean += v;
-    io.out(`wrote ${args.png}: ${args.n} samples from ${args.model} (${args.draw ? 'draws of x' : 'means E[x|z]'}), mean pixel value ${(mean / values.length).toFixed(4)}\n`);
+    io.out(`wrote ${args.png}: ${plural(args.n, 'sample')} from ${args.model} (${args.draw ? 'draws of x' : 'means E[x|z]'}), mean pixel value ${(mean / values.length).toFixed(4)}\n`);
     return 0;
   } finally {
     vae.dispose();
@@ -166,12 +173,16 @@ export async function reconstructCommand(args: ReconstructArgs, io: CliIo): Prom
     const shape = imageShapeFor(config, data);
     let png: Buffer;
     try {
-      png = renderPairGrid(inputs, recon, vae.dataDim, shape ? { imageShape: shape } : {});
+      const source = args.data ?? `the ${config.data.name} test split`;
+      const caption =
+        `${n === 1 ? 'Row 1' : `Rows 1–${n}`} of ${source} (left of each pair) and their reconstructions E[x|z] at the mode of q(z|x) (right, under the orange bar)\n` +
+        `${args.model}: ${config.model.encoder.type} encoder, ${config.model.likelihood.type} likelihood, D\u00a0=\u00a0${config.model.latentDim}; mean squared error ${mse.toFixed(4)}`;
+      png = renderPairGrid(inputs, recon, vae.dataDim, { ...(shape ? { imageShape: shape } : {}), caption });
     } catch (e) {
       throw new CliError(`--png: ${messageOf(e)}`);
     }
     writePng(args.png, png);
-    io.out(`wrote ${args.png}: ${n} inputs (left) beside their reconstructions (right, under the orange bar) from ${args.model}; mean squared error ${mse.toFixed(4)}\n`);
+    io.out(`wrote ${args.png}: ${plural(n, 'input')} (left) beside their reconstructions (right, under the orange bar) from ${args.model}; mean squared error ${mse.toFixed(4)}\n`);
     return 0;
   } finally {
     vae.dispose();

@@ -2,18 +2,20 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { selectBackend } from '../backend/select-backend.js';
 import { createVae } from '../config/create-vae.js';
-import { parseConfig, type VaeConfig } from '../config/schema.js';
+import type { VaeConfig } from '../config/schema.js';
 import type { Vae } from '../core/vae.js';
 import { renderChart } from '../plot/chart.js';
+import { plural } from '../plot/plural.js';
 import { disposeState, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { CONFIG_FILE, MODEL_FILE, previousName, writeFileAtomic } from '../train/saved-model.js';
 import { removeOrphans } from '../train/file-set.js';
 import { ensureDirectory, removeCreated } from '../train/output-path.js';
 import { DirectoryLockedError, LOCK_HOLDER_NAME, LOCK_NAME, lockDirectory, type DirectoryLock } from '../train/run-lock.js';
 import { NonFiniteLossError, train, type EpochRecord } from '../train/trainer.js';
+import { applyConfigOverrides, configOverrides, type OverrideArgs } from './config-overrides.js';
 import { checkDataFor, CliError, loadConfigData, loadUserPlugins, messageOf, readConfigFile, type CliIo } from './support.js';
 
-export interface TrainArgs {
+export interface TrainArgs extends OverrideArgs {
   config?: string;
   out?: string;
   resume?: boolean;
@@ -29,9 +31,11 @@ export interface TrainArgs {
 }
 
 export const HISTORY_FILE = 'history.json';
+/** The per-epoch metrics again as CSV, for spreadsheets and plotting tools. */
+export const HISTORY_CSV_FILE = 'history.csv';
 export const CURVE_FILE = 'bound.png';
 /** Every file `vaekit train` writes in a run directory (what `--force` removes). */
-export const RUN_FILES = [CONFIG_FILE, MODEL_FILE, 'weights.bin', 'optimizer.bin', HISTORY_FILE, CURVE_FILE];
+export const RUN_FILES = [CONFIG_FILE, MODEL_FILE, 'weights.bin', 'optimizer.bin', HISTORY_FILE, HISTORY_CSV_FILE, CURVE_FILE];
 
 /** The section of the config that differs between a run and a resume of it (train.epochs and train.learningRate may). */
 function sameRun(saved: VaeConfig, given: VaeConfig): string | null {
@@ -65,8 +69,16 @@ export function boundCurve(history: readonly EpochRecord[], config: VaeConfig): 
   });
 }
 
+/** history.json's epochs as CSV, one row per epoch (empty validElbo when there is no validation set). */
+export function historyCsv(history: readonly EpochRecord[]): string {
+  const cols = ['epoch', 'trainBound', 'validElbo', 'beta', 'steps', 'seconds'] as const;
+  const cell = (v: number | undefined) => (v === undefined ? '' : String(v));
+  return `${[cols.join(','), ...history.map((h) => cols.map((c) => cell(h[c])).join(','))].join('\n')}\n`;
+}
+
 function writeHistory(dir: string, history: readonly EpochRecord[], config: VaeConfig): void {
   writeFileAtomic(join(dir, HISTORY_FILE), `${JSON.stringify({ objective: config.train.objective, epochs: history }, null, 2)}\n`);
+  writeFileAtomic(join(dir, HISTORY_CSV_FILE), historyCsv(history));
   if (history.length > 0) writeFileAtomic(join(dir, CURVE_FILE), boundCurve(history, config));
 }
 
@@ -168,17 +180,20 @@ async function lockedTrain(args: TrainArgs, io: CliIo, out: string, existed: boo
     }
     config = readConfigFile(args.config!);
   }
-  if (args.epochs !== undefined) config = parseConfig({ ...config, train: { ...config.train, epochs: args.epochs } });
-  if (args.learningRate !== undefined) {
-    try {
-      config = parseConfig({ ...config, train: { ...config.train, learningRate: args.learningRate } });
-    } catch (e) {
-      if (checkpoint) {
-        checkpoint.vae.dispose();
-        disposeState(checkpoint.state);
-      }
-      throw new CliError(`--learning-rate: ${messageOf(e)}`);
+  const overrides = configOverrides(args);
+  // train.epochs and train.learningRate may change on --resume (a run goes on longer, or at a lower rate); nothing else.
+  const changing = overrides.filter((o) => !['train.epochs', 'train.learningRate'].includes(o.path.join('.')));
+  try {
+    if (args.resume && changing.length > 0) {
+      throw new CliError(`--resume: only train.epochs and train.learningRate may change when resuming; drop ${changing.map((o) => o.source).join(', ')} (or start a new run with --out)`);
     }
+    config = applyConfigOverrides(config, overrides);
+  } catch (e) {
+    if (checkpoint) {
+      checkpoint.vae.dispose();
+      disposeState(checkpoint.state);
+    }
+    throw e;
   }
 
   if (!checkpoint) await selectBackend(args.backend ?? config.backend, { quiet: args.quiet ?? false });
@@ -213,7 +228,7 @@ async function lockedTrain(args: TrainArgs, io: CliIo, out: string, existed: boo
     const quiet = args.quiet ?? false;
     if (!quiet) io.err(
       `vaekit: training ${config.model.encoder.type} encoder + ${config.model.likelihood.type} likelihood (D = ${config.model.latentDim}, ${vae.parameterCount()} parameters) ` +
-        `on ${data.train.rows} ${config.data.name} rows, epochs ${start + 1}–${epochs}, into ${out}\n`,
+        `on ${plural(data.train.rows, `${config.data.name} row`)}, epochs ${start + 1}–${epochs}, into ${out}\n`,
     );
     let lastSaved = start;
     const history: EpochRecord[] = [...(checkpoint?.history ?? [])];
@@ -250,10 +265,10 @@ async function lockedTrain(args: TrainArgs, io: CliIo, out: string, existed: boo
     }
     const last = history[history.length - 1];
     io.out(
-      `trained ${out}: ${history.length} epoch${history.length === 1 ? '' : 's'}` +
+      `trained ${out}: ${plural(history.length, 'epoch')}` +
         (last ? `, final train bound ${last.trainBound.toFixed(2)} nats${last.validElbo !== undefined ? `, validation ELBO ${last.validElbo.toFixed(2)}` : ''}` : '') +
         '\n' +
-        `wrote ${join(out, CONFIG_FILE)}, ${join(out, MODEL_FILE)} + weights.bin (checkpoint of epoch ${lastSaved}), ${join(out, HISTORY_FILE)}, ${join(out, CURVE_FILE)}\n` +
+        `wrote ${join(out, CONFIG_FILE)}, ${join(out, MODEL_FILE)} + weights.bin (checkpoint of epoch ${lastSaved}), ${join(out, HISTORY_FILE)} (+ .csv), ${join(out, CURVE_FILE)}\n` +
         `next: vaekit eval --model ${out}   |   vaekit sample --model ${out} --png samples.png\n`,
     );
     return 0;

@@ -13,6 +13,7 @@ import { PluginFactory } from './plugin.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { parseWith } from './errors.js';
 import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 const builtins: ContainerModule[] = [];
 const builtinSources: string[] = [];
@@ -86,6 +87,7 @@ export function createVae(
   config: VaeConfigInput | { model: ModelConfigInput } | ModelConfigInput,
   options: CreateOptions = {},
 ): Vae {
+  checkOptionKeys('createVae', options, optionKeys<CreateOptions>()('plugins', 'builtins', 'seed'));
   const { model, seed: configSeed } = modelSection(config);
   const seed = options.seed ?? configSeed;
   const container = createContainer(options);

@@ -5,6 +5,7 @@ import { checkPositiveInt, estimateLogLikelihood } from './log-likelihood.js';
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export interface AmortizationGapOptions {
   /** Adam steps on λ per batch of rows (default 100). */
@@ -76,7 +77,12 @@ export interface AmortizationGapReport {
  * λ* = argmax over the candidates seen, a lower estimate of the true amortisation gap.
  * log p̂(x) is the importance-sampled estimate (itself ≤ log p(x) in expectation).
  */
+const AMORTIZATION_GAP_OPTIONS = optionKeys<AmortizationGapOptions>()(
+  'steps', 'learningRate', 'samples', 'evalSamples', 'llSamples', 'batchSize', 'chunk', 'checkEvery', 'seed', 'binarizeSeed', 'logLikelihood', 'progress',
+);
+
 export async function amortizationGap(vae: Vae, data: EvalData, options: AmortizationGapOptions = {}): Promise<AmortizationGapReport> {
+  checkOptionKeys('amortizationGap', options, AMORTIZATION_GAP_OPTIONS);
   const {
     steps = 100,
     learningRate = 1e-2,

@@ -4,6 +4,7 @@ import { checkPositiveInt, drawSeed, warn } from './log-likelihood.js';
 import { evaluateRows, type RowSplitOptions } from './row-split.js';
 import { rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export interface BoundReportOptions extends RowSplitOptions {
   /** S, samples per row for the ELBO (default 100). */
@@ -71,7 +72,15 @@ export interface BoundReport {
  * Batches are evaluated on worker threads as `estimateLogLikelihood`'s are (`workers`); the
  * report is the same for every worker count.
  */
+const BOUND_REPORT_OPTIONS = optionKeys<BoundReportOptions>()('elboSamples', 'iwaeSamples', 'llSamples', 'batchSize', 'chunk', 'seed', 'binarizeSeed', 'progress', 'workers', 'pluginModules');
+const K_HINTS = {
+  samples: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+  k: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+  K: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
+};
+
 export async function boundReport(vae: Vae, data: EvalData, options: BoundReportOptions = {}): Promise<BoundReport> {
+  checkOptionKeys('boundReport', options, BOUND_REPORT_OPTIONS, K_HINTS);
   const {
     elboSamples = 100,
     iwaeSamples = [1, 10, 100, 1000, 5000],

@@ -164,7 +164,10 @@ export interface LogLikelihoodEstimate {
  * and z together and split). An encoder that makes two calls interleaves them per chunk: its
  * estimate is equally valid but changes with the chunk size.
  */
+const LOG_LIKELIHOOD_OPTIONS = optionKeys<LogLikelihoodOptions>()('samples', 'chunk', 'batchSize', 'progress', 'seed', 'binarizeSeed', 'label', 'workers', 'pluginModules');
+
 export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: LogLikelihoodOptions = {}): Promise<LogLikelihoodEstimate> {
+  checkOptionKeys('estimateLogLikelihood', options, LOG_LIKELIHOOD_OPTIONS, { llSamples: 'K of log p̂(x) is "samples" here.', k: 'K is "samples" here.', K: 'K is "samples" here.' });
   const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label, workers, pluginModules } = options;
   checkPositiveInt('samples', samples);
   checkPositiveInt('chunk', chunk);
@@ -201,6 +204,7 @@ export function warn(message: string): void {
 }
 
 import { checkPositiveInt } from '../core/checks.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export { checkPositiveInt };
 

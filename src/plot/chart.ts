@@ -164,6 +164,8 @@ export function chartSvg(o: ChartOptions): string {
   const legend = o.legend ?? (series.length > 1 || kind === 'bars');
   const longestName = Math.max(...series.map((s) => s.name.length));
   const legendWidth = legend ? Math.min(260, 40 + longestName * 7.5) : 0;
+  // Legend names wrap at word boundaries to the legend's width (never cut).
+  const legendLines = series.map((s) => wrapText(s.name, Math.max(8, Math.floor((legendWidth - 40) / 7.2))));
   const yTickLabels = yAxis.ticks.map((t) => formatTick(t, yAxis.step));
   const yTickWidth = Math.max(...yTickLabels.map((l) => l.length)) * 7.5;
   const top = o.subtitle ? 70 : 52;
@@ -261,33 +263,71 @@ export function chartSvg(o: ChartOptions): string {
       }
     });
   } else {
-    for (const s of series) {
+    // Markers only: the series that share an x are spread side by side around it (dodged), so a
+    // series with the same value as another (IWAE_K and log p̂(x) at large K) is not hidden under it.
+    const shared = kind === 'points' && series.length > 1 && sharesX(series);
+    const spacing = shared ? Math.min(14, ((categorical ? band * 0.7 : pw / Math.max(2, distinctX(series))) * 0.8) / series.length) : 0;
+    series.forEach((s, i) => {
+      const dx = shared ? (i - (series.length - 1) / 2) * spacing : 0;
       const pts = categorical ? s.points : [...s.points].sort((a, b) => (a[0] as number) - (b[0] as number));
       if (kind === 'line' && pts.length > 1) {
         const d = pts.map((p, i) => `${i ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
         out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2.5" stroke-linejoin="round"/>`);
       }
       for (const p of pts) {
-        errBar(sx(p[0]), p[1], p[2], s.color);
+        errBar(sx(p[0]) + dx, p[1], p[2], s.color);
         const r = kind === 'points' ? 4.5 : pts.length > 60 ? 0 : 3.5;
-        if (r > 0) out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="${r}" fill="${s.color}" stroke="white" stroke-width="1"/>`);
+        if (r > 0) out.push(`<circle cx="${(sx(p[0]) + dx).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="${r}" fill="${s.color}" stroke="white" stroke-width="1"/>`);
       }
-    }
+    });
   }
   out.push('</g>');
 
   if (legend) {
     const lx = left + pw + 16;
+    let ly = top + 8;
     series.forEach((s, i) => {
-      const ly = top + 8 + i * 22;
       if (kind === 'line') out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 20}" y2="${ly}" stroke="${s.color}" stroke-width="3"/>`);
       else out.push(`<rect x="${lx + 4}" y="${ly - 6}" width="12" height="12" fill="${s.color}"/>`);
-      const name = s.name.length > 30 ? `${s.name.slice(0, 29)}…` : s.name;
-      out.push(`<text x="${lx + 28}" y="${ly}" font-size="12" dominant-baseline="middle">${escapeXml(name)}</text>`);
+      legendLines[i]!.forEach((line, j) => {
+        out.push(`<text x="${lx + 28}" y="${ly + j * 15}" font-size="12" dominant-baseline="middle">${escapeXml(line)}</text>`);
+      });
+      ly += 22 + (legendLines[i]!.length - 1) * 15;
     });
   }
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** Whether two series have a point at the same x. */
+function sharesX(series: readonly { points: readonly ChartPoint[] }[]): boolean {
+  const seen = new Set<string>();
+  for (const s of series) {
+    const mine = new Set(s.points.map((p) => String(p[0])));
+    for (const x of mine) {
+      if (seen.has(x)) return true;
+    }
+    for (const x of mine) seen.add(x);
+  }
+  return false;
+}
+
+function distinctX(series: readonly { points: readonly ChartPoint[] }[]): number {
+  return new Set(series.flatMap((s) => s.points.map((p) => String(p[0])))).size;
+}
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word gets a line of its own). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/[ \t\n]+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
 }
 
 /**

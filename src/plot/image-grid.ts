@@ -1,5 +1,6 @@
 import { PNG } from 'pngjs';
 import { checkPositiveInt } from '../core/checks.js';
+import { escapeXml, svgToPng, wrapText } from './chart.js';
 
 export interface ImageGridOptions {
   /** Height and width of one image; rows of `images` are `h·w` values, row-major. Default: square (√P). */
@@ -10,6 +11,11 @@ export interface ImageGridOptions {
   scale?: number;
   /** Pixels between images (default 2), and around the grid. */
   pad?: number;
+  /**
+   * Text above the grid saying what it shows (which model, which rows, which quantity); wrapped
+   * to the picture's width (widened to 420 pixels for it when the grid is narrower). None by default.
+   */
+  caption?: string;
 }
 
 export interface PairGridOptions extends ImageGridOptions {
@@ -94,7 +100,27 @@ export function renderImageGrid(values: ArrayLike<number>, dim: number, options:
   for (let i = 0; i < n; i++) {
     paint(png, values, i, [h, w], pad + (i % cols) * (w * scale + pad), pad + Math.floor(i / cols) * (h * scale + pad), scale);
   }
-  return PNG.sync.write(png);
+  return withCaption(png, options.caption);
+}
+
+/**
+ * The grid under its caption: an SVG holding the caption's lines and the grid (embedded as PNG,
+ * drawn pixel for pixel), rasterised with resvg. Without a caption, the grid's PNG as it is.
+ */
+function withCaption(grid: PNG, caption: string | undefined): Buffer {
+  const bytes = PNG.sync.write(grid);
+  if (!caption) return bytes;
+  const width = Math.max(grid.width, 420);
+  const lines = caption.split('\n').flatMap((l) => wrapText(l, Math.floor((width - 16) / 7)));
+  const head = 10 + lines.length * 16;
+  const x0 = Math.floor((width - grid.width) / 2);
+  const svg = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${head + grid.height}" font-family="DejaVu Sans, sans-serif">`,
+    ...lines.map((l, i) => `<text x="8" y="${18 + i * 16}" font-size="12" fill="#222">${escapeXml(l)}</text>`),
+    `<image x="${x0}" y="${head}" width="${grid.width}" height="${grid.height}" image-rendering="optimizeSpeed" xlink:href="data:image/png;base64,${bytes.toString('base64')}"/>`,
+    '</svg>',
+  ].join('\n');
+  return svgToPng(svg);
 }
 
 /**
@@ -131,7 +157,7 @@ export function renderPairGrid(inputs: ArrayLike<number>, reconstructions: Array
     paint(png, inputs, i, [h, w], x0, y0 + mark, scale);
     paint(png, reconstructions, i, [h, w], x0 + w * scale + pad, y0 + mark, scale);
   }
-  return PNG.sync.write(png);
+  return withCaption(png, options.caption);
 }
 
 /** Decodes PNG bytes (for tests and tools): width, height and RGBA pixels. */

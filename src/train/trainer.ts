@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { batches } from '../data/batches.js';
 import { Adam } from '../nn/adam.js';
 import { createProgress } from '../eval/progress.js';
+import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
 import { meanElbo, type ObjectiveSpec } from './training-loss.js';
 import { isObjective, type Objective } from '../core/objective.js';
 import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } from './guarded-stepper.js';
@@ -144,7 +145,12 @@ export function objectiveGradients(vae: Vae, objective: Objective, trained: read
  * epoch loop (batches, β schedule, validation, per-epoch records and checkpoints) over a
  * `GuardedStepper`, which takes the steps and rolls back any non-finite one (see there).
  */
+const TRAIN_OPTIONS = optionKeys<TrainOptions>()(
+  'epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed', 'freeze', 'validation', 'validationSamples', 'progress', 'log', 'quiet', 'onEpochEnd', 'resume', 'syncEvery',
+);
+
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
+  checkOptionKeys('train', options, TRAIN_OPTIONS, { samples: 'the objective\'s K is objective: { type, samples }.', lr: 'did you mean "learningRate"?' });
   checkTrainOptions(vae, data, options);
   await ensureBackend({ quiet: options.quiet });
   const {

@@ -7,7 +7,7 @@ import type { Vae } from '../../../plugins/index.js';
 import { HierarchicalEncoder } from '../../../plugins/hierarchical-encoder/hierarchical-encoder.js';
 import { expectNoLeak } from '../../support/memory.js';
 import { loadVae, saveVae } from '../../../src/train/saved-model.js';
-import { linearGaussianBounds } from './linear-gaussian-bounds.js';
+import { linearGaussianBounds } from '../../support/linear-gaussian-bounds.js';
 
 function smallVae(seed = 3, encoder: Record<string, unknown> = {}): Vae {
   return createVae(

@@ -10,7 +10,7 @@ import { meanElbo, train, trainingLoss } from '../../../src/train/trainer.js';
 import { loadVae, saveVae } from '../../../src/train/saved-model.js';
 import { Random } from '../../../src/core/random.js';
 import { expectNoLeak } from '../../support/memory.js';
-import { linearGaussianBounds } from '../hierarchical-encoder/linear-gaussian-bounds.js';
+import { linearGaussianBounds } from '../../support/linear-gaussian-bounds.js';
 
 function read(t: tf.Tensor): number[] {
   const a = Array.from(t.dataSync());

@@ -1,9 +1,9 @@
 // Cost per training step at MNIST sizes (784-200-200 nets, batch 100, ELBO K = 1) of the
 // hierarchical forms relative to the diagonal Gaussian. Not a test (timings are noisy): run with
-//   npx tsx test/plugins/hierarchical-encoder/step-cost.ts   (REPS=8 for more repeats; reports the median and the minimum, the least disturbed by other load)
-import { createVae, loadMnist, selectBackend } from '../../../plugins/index.js';
-import type { VaeConfigInput } from '../../../plugins/index.js';
-import { train } from '../../../src/train/trainer.js';
+//   npx tsx scripts/explore/hierarchical-encoder-step-cost.ts   (REPS=8 for more repeats; reports the median and the minimum, the least disturbed by other load)
+import { createVae, loadMnist, selectBackend } from '../../plugins/index.js';
+import type { VaeConfigInput } from '../../plugins/index.js';
+import { train } from '../../src/train/trainer.js';
 await selectBackend(process.env.VAEKIT_BACKEND ?? 'wasm', { quiet: true });
 const data = loadMnist({ split: 'train', limit: 1000, binarize: 'dynamic' });
 const lik = { type: 'bernoulli', hidden: [200, 200], activation: 'tanh' };

@@ -3,14 +3,14 @@
  * 784-200-200-50 encoder and 50-200-200-784 Bernoulli decoder, batch 100, ELBO with K = 1,
  * Adam, wasm backend. Not a test (timings are noisy); run:
  *
- *   npx tsx test/plugins/flow-encoder/measure-step-cost.ts [steps=70] [filter regexp on the encoder names]
+ *   npx tsx scripts/explore/flow-encoder-step-cost.ts [steps=70] [filter regexp on the encoder names]
  *
- * e.g. `... measure-step-cost.ts 140 'gaussian|planar'`. "planar, 10 single steps" lists ten
+ * e.g. `... flow-encoder-step-cost.ts 140 'gaussian|planar'`. "planar, 10 single steps" lists ten
  * `{ "type": "planar" }` entries, so each is built and run as its own step (the unstacked path).
  */
-import { Random, createVae, tf } from '../../../plugins/index.js';
-import { selectBackend } from '../../../src/backend/select-backend.js';
-import { trainingLoss } from '../../../src/train/trainer.js';
+import { Random, createVae, tf } from '../../plugins/index.js';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { trainingLoss } from '../../src/train/trainer.js';
 
 await selectBackend(process.env.VAEKIT_BACKEND || 'wasm', { quiet: true });
 const steps = Number(process.argv[2] ?? 70);

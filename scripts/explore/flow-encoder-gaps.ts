@@ -1,15 +1,15 @@
 /**
  * Reproduces the 2-D gap table (see flow-encoder-tightness.test.ts) with a chosen budget. Not a test:
  *
- *   EPOCHS=400 npx tsx test/plugins/flow-encoder/explore-gaps.ts      (the test's settings)
- *   EPOCHS=1000 npx tsx test/plugins/flow-encoder/explore-gaps.ts     (longer training)
+ *   EPOCHS=400 npx tsx scripts/explore/flow-encoder-gaps.ts      (the test's settings)
+ *   EPOCHS=1000 npx tsx scripts/explore/flow-encoder-gaps.ts     (longer training)
  *
  * Env: KIND (product|ring), SIGMA, N rows, BS batch, LR, K samples, ONLY=gaussian,planar8,realnvp4.
  * Prints the mean gap log p(x) − ELBO (ELBO from 1000 samples per row) per encoder.
  */
-import { selectBackend } from '../../../src/backend/select-backend.js';
-import { train } from '../../../src/train/trainer.js';
-import { createQuadratureVae, measureGaps, quadratureDataset } from '../../support/quadrature-model.js';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { train } from '../../src/train/trainer.js';
+import { createQuadratureVae, measureGaps, quadratureDataset } from '../../test/support/quadrature-model.js';
 
 await selectBackend('wasm', { quiet: true });
 const kind = (process.env.KIND ?? 'product') as 'product' | 'ring';

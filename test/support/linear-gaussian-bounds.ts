@@ -3,9 +3,9 @@
  * exact log p(x), a VAE whose linear Gaussian decoder is set to its W, b, σ, an encoder trained
  * on its samples with the decoder (and prior) frozen, and the bounds it then reports.
  */
-import { LinearGaussianModel, Random, createVae, tf } from '../../../plugins/index.js';
-import type { PluginSpec, Vae } from '../../../plugins/index.js';
-import { train } from '../../../src/train/trainer.js';
+import { LinearGaussianModel, Random, createVae, tf } from '../../plugins/index.js';
+import type { PluginSpec, Vae } from '../../plugins/index.js';
+import { train } from '../../src/train/trainer.js';
 
 export const LG = { dataDim: 6, latentDim: 2, sigma: 0.5, seed: 11 } as const;
 
