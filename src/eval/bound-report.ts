@@ -1,5 +1,6 @@
 import type { Vae } from '../core/vae.js';
 import { checkPositiveInt, LogMeanExpAccumulator, streamLogWeights } from './log-likelihood.js';
+import { formatDiagnostics, ImportanceDiagnosticsAccumulator, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
@@ -50,6 +51,8 @@ export interface BoundReport {
   logLikelihood: Estimate;
   /** log p̂(x) − ELBO per row, averaged: the estimate of KL(q(z|x) ‖ p(z|x)) (an under-estimate in expectation). */
   gap: Estimate;
+  /** ESS and PSIS k̂ of the llSamples importance weights of log p̂(x), summarised over rows. */
+  diagnostics: ImportanceDiagnostics;
   seed: number | null;
 }
 
@@ -95,6 +98,8 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
   const rec = new Float64Array(n);
   const kl = new Float64Array(n);
   const ll = new Float64Array(n);
+  const ess = new Float64Array(n);
+  const paretoK = new Float64Array(n);
   const iw = ks.map(() => new Float64Array(n));
   let klExact = true;
   const groups = ks.map((k) => Math.floor(total / k));
@@ -123,9 +128,11 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
       }
       const accs = ks.map((k) => new LogMeanExpAccumulator(b, k));
       const llAcc = new LogMeanExpAccumulator(b, llSamples);
+      const diag = new ImportanceDiagnosticsAccumulator(b, llSamples);
       let drawn = 0;
       await streamLogWeights(vae, x, { samples: total, chunk, onChunk: (c) => bar.tick(c * b) }, (lw, c) => {
         for (const a of accs) a.push(lw, c);
+        diag.push(lw, c);
         if (drawn < llSamples) {
           const use = Math.min(c, llSamples - drawn);
           llAcc.push(use === c ? lw : lw.subarray(0, use * b), use);
@@ -134,6 +141,8 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
       });
       accs.forEach((a, j) => iw[j]!.set(a.value(), start));
       ll.set(llAcc.value(), start);
+      ess.set(diag.ess(), start);
+      paretoK.set(diag.paretoK(), start);
     }
   } finally {
     bar.stop();
@@ -149,6 +158,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     iwae: ks.map((k, j) => ({ samples: k, groups: groups[j]!, ...meanStdErr(iw[j]!) })),
     logLikelihood: meanStdErr(ll),
     gap: meanStdErr(difference(ll, elbo)),
+    diagnostics: summarizeDiagnostics(ess, paretoK, llSamples),
     seed: seed ?? null,
   };
 }
@@ -183,6 +193,7 @@ export function formatBoundReport(report: BoundReport, { title }: { title?: stri
   lines.push(`| log p̂(x) | ${report.llSamples} | ${f(report.logLikelihood.mean)} | ${f(report.logLikelihood.stdErr)} | |`);
   lines.push(`| gap log p̂(x) − ELBO | | ${f(report.gap.mean)} | ${f(report.gap.stdErr)} | |`);
   lines.push('', LOG_P_HAT_NOTE);
+  if (report.diagnostics) lines.push('', formatDiagnostics(report.diagnostics, report.rows));
   return lines.join('\n');
 }
 
@@ -195,13 +206,15 @@ export function formatBoundReports(reports: Record<string, BoundReport>): string
   const ks = [...new Set(names.flatMap((n) => reports[n]!.iwae.map((e) => e.samples)))].sort((a, b) => a - b);
   const cell = (e: Estimate | undefined) => (e ? `${f(e.mean)} ± ${f(e.stdErr)}` : '—');
   const lines = [
-    `| model | ELBO | ${ks.map((k) => `IWAE_${k}`).join(' | ')} | log p̂(x) | gap |`,
-    `|---|---:|${ks.map(() => '---:').join('|')}|---:|---:|`,
+    `| model | ELBO | ${ks.map((k) => `IWAE_${k}`).join(' | ')} | log p̂(x) | gap | ESS (median) | k̂ > 0.7 (rows) |`,
+    `|---|---:|${ks.map(() => '---:').join('|')}|---:|---:|---:|---:|`,
   ];
   for (const n of names) {
     const r = reports[n]!;
     const byK = new Map(r.iwae.map((e) => [e.samples, e]));
-    lines.push(`| ${n} | ${cell(r.elbo)} | ${ks.map((k) => cell(byK.get(k))).join(' | ')} | ${cell(r.logLikelihood)} | ${cell(r.gap)} |`);
+    const d = r.diagnostics;
+    const diag = d ? `${f(d.ess.median, 1)} of ${d.samples} | ${d.paretoK.above} of ${r.rows}` : '— | —';
+    lines.push(`| ${n} | ${cell(r.elbo)} | ${ks.map((k) => cell(byK.get(k))).join(' | ')} | ${cell(r.logLikelihood)} | ${cell(r.gap)} | ${diag} |`);
   }
   lines.push('', LOG_P_HAT_NOTE);
   return lines.join('\n');

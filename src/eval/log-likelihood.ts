@@ -3,6 +3,7 @@ import type { Vae } from '../core/vae.js';
 import { createProgress, type Progress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
 import { meanStdErr } from './stats.js';
+import { ImportanceDiagnosticsAccumulator, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
 /**
  * Running log-mean-exp over the sample axis, per row, in float64, for groups of G consecutive
@@ -136,6 +137,12 @@ export interface LogLikelihoodEstimate {
   perRow: Float64Array;
   /** K. */
   samples: number;
+  /** Effective sample size (Σw)²/Σw² of each row's K weights. */
+  ess: Float64Array;
+  /** PSIS Pareto k̂ of each row's K weights (> 0.7: that row's log p̂ is unreliable). */
+  paretoK: Float64Array;
+  /** ESS and k̂ summarised over rows. */
+  diagnostics: ImportanceDiagnostics;
 }
 
 /**
@@ -165,19 +172,27 @@ export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: L
   if (n === 0) throw new Error('data: expected at least one row; got 0');
   if (seed !== undefined) vae.random.reseed(seed);
   const perRow = new Float64Array(n);
+  const ess = new Float64Array(n);
+  const paretoK = new Float64Array(n);
   const bar = createProgress(label ?? `log p̂(x), K=${samples}`, n * samples, progress === undefined ? {} : { enabled: progress });
   try {
     for (const { x, start, end } of rowBatches(data, batchSize, { binarizeSeed })) {
       vae.checkInput(x, 'data');
       const acc = new LogMeanExpAccumulator(end - start, samples);
-      await streamLogWeights(vae, x, { samples, chunk, onChunk: (c) => bar.tick(c * (end - start)) }, (lw, c) => acc.push(lw, c));
+      const diag = new ImportanceDiagnosticsAccumulator(end - start, samples);
+      await streamLogWeights(vae, x, { samples, chunk, onChunk: (c) => bar.tick(c * (end - start)) }, (lw, c) => {
+        acc.push(lw, c);
+        diag.push(lw, c);
+      });
       perRow.set(acc.value(), start);
+      ess.set(diag.ess(), start);
+      paretoK.set(diag.paretoK(), start);
     }
   } finally {
     bar.stop();
   }
   const { mean, stdErr } = meanStdErr(perRow);
-  return { mean, stdErr, perRow, samples };
+  return { mean, stdErr, perRow, samples, ess, paretoK, diagnostics: summarizeDiagnostics(ess, paretoK, samples) };
 }
 
 import { checkPositiveInt } from '../core/checks.js';
