@@ -11,12 +11,25 @@ export { FlowStep, NoInverseError, isStackedFlowStep, flowStepCount, flowStepPre
 export { KlRule, findKlRule, diagonalGaussianStandardNormalKl } from './core/kl-rule.js';
 export { DIAGONAL_GAUSSIAN, diagonalGaussian, type Posterior } from './core/posterior.js';
 export { prefixed, type NamedVariable, type Parametrised } from './core/variables.js';
-export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps } from './core/math.js';
+export { LOG_2PI, logMeanExp, diagonalNormalLogProb, standardNormalLogProbOfEps, stopGradient } from './core/math.js';
+export {
+  Objective,
+  ObjectiveBuilder,
+  GRADIENT_ESTIMATORS,
+  isObjective,
+  type GradientEstimator,
+  type ObjectiveContext,
+  type ObjectiveValue,
+} from './core/objective.js';
+export { ElboObjective, type ElboObjectiveOptions } from './core/elbo-objective.js';
+export { IwaeObjective, type IwaeObjectiveOptions } from './core/iwae-objective.js';
+export { elboObjectiveFactory, iwaeObjectiveFactory, objectivesModule, checkEstimator } from './config/objective-plugins.js';
 export {
   Vae,
   ModelSpec,
   type BoundTerms,
   type BoundOptions,
+  type TermsOptions,
   type ElboResult,
   type Part,
 } from './core/vae.js';
@@ -79,8 +92,11 @@ export {
   meanElbo,
   trainingLoss,
   NonFiniteLossError,
+  objectiveGradients,
+  GuardedStepper,
+  type GradientFn,
   type TrainOptions,
-  type Objective,
+  type ObjectiveSpec,
   type EpochRecord,
   type History,
   type TrainerState,

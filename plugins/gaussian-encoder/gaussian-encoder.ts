@@ -1,4 +1,4 @@
-import { tf, Mlp, Dense, diagonalGaussian, standardNormalLogProbOfEps, prefixed } from '../../src/index.js';
+import { tf, Mlp, Dense, diagonalGaussian, diagonalNormalLogProb, standardNormalLogProbOfEps, prefixed } from '../../src/index.js';
 import type { Activation, Encoder, EncoderSample, NamedVariable, Random } from '../../src/index.js';
 
 export interface GaussianEncoderOptions {
@@ -60,6 +60,18 @@ export class GaussianEncoder implements Encoder {
     const z = tf.add(mean, tf.mul(tf.exp(logStd), eps)) as tf.Tensor3D;
     const logQ = standardNormalLogProbOfEps(eps, logStd) as tf.Tensor2D;
     return { z, logQ, posterior: diagonalGaussian(mean, logStd) };
+  }
+
+  /** log N(z; μ, diag σ²) per sample `[K, B]` for z `[K, B, D]` and λ = [μ, log σ] `[B, 2D]`. */
+  logProb(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D {
+    const d = this.latentDim;
+    if (lambda.rank !== 2 || lambda.shape[1] !== 2 * d) {
+      throw new Error(`gaussian encoder: expected λ of shape [B, ${2 * d}]; got [${lambda.shape.join(', ')}]`);
+    }
+    return tf.tidy(() => {
+      const [mean, logStd] = tf.split(lambda, [d, d], 1) as [tf.Tensor2D, tf.Tensor2D];
+      return diagonalNormalLogProb(z, mean, logStd) as tf.Tensor2D;
+    });
   }
 
   mode(x: tf.Tensor2D): tf.Tensor2D {

@@ -128,6 +128,7 @@ const ROLE_TITLES: Record<string, string> = {
   prior: 'Priors p(z)                 model.prior',
   likelihood: 'Likelihoods p(x|z)          model.likelihood',
   'flow-step': 'Flow steps (inside flow encoders: { "type": "flow", "steps": [{ "type": … }] })',
+  objective: 'Objectives                  train.objective',
 };
 
 /** The text of `vaekit plugins`. */

@@ -41,7 +41,7 @@ function sameRun(saved: VaeConfig, given: VaeConfig): string | null {
 /** The bound-vs-epoch curve of a history, as PNG. */
 export function boundCurve(history: readonly EpochRecord[], config: VaeConfig): Buffer {
   const obj = config.train.objective;
-  const trainName = obj.type === 'iwae' ? `train IWAE_${obj.samples}` : `train ELBO${config.train.warmup > 0 ? ' (β-weighted)' : ''}`;
+  const trainName = obj.type === 'iwae' ? `train IWAE_${obj.samples ?? 1}` : `train ELBO${config.train.warmup > 0 ? ' (β-weighted)' : ''}`;
   const series = [{ name: trainName, points: history.map((h) => [h.epoch, h.trainBound] as [number, number]) }];
   if (history.some((h) => h.validElbo !== undefined)) {
     series.push({ name: 'validation ELBO', points: history.filter((h) => h.validElbo !== undefined).map((h) => [h.epoch, h.validElbo!] as [number, number]) });

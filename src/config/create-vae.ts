@@ -5,6 +5,8 @@ import { Likelihood } from '../core/likelihood.js';
 import { Prior } from '../core/prior.js';
 import { Random } from '../core/random.js';
 import { ModelSpec, Vae } from '../core/vae.js';
+import { ObjectiveBuilder, type Objective } from '../core/objective.js';
+import { objectivesModule } from './objective-plugins.js';
 import { ConfigError } from './errors.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { parseWith } from './errors.js';
@@ -32,7 +34,7 @@ export interface CreateOptions {
 /** A container with the core, the built-in plugins and the user's modules loaded. */
 export function createContainer({ plugins = [], builtins: withBuiltins = true }: CreateOptions = {}): Container {
   const container = new Container();
-  container.load(coreModule, ...(withBuiltins ? builtins : []), ...plugins);
+  container.load(coreModule, objectivesModule, ...(withBuiltins ? builtins : []), ...plugins);
   container.bind(PluginRegistry).toSelf().inSingletonScope();
   return container;
 }
@@ -96,6 +98,9 @@ export function createVae(
     container.bind(Prior).toConstantValue(prior);
     container.bind(Likelihood).toConstantValue(likelihood);
     container.bind(ModelSpec).toConstantValue({ ...model } as ModelSpec);
+    container
+      .bind<ObjectiveBuilder>(ObjectiveBuilder)
+      .toConstantValue((spec, field) => registry.create<Objective>('objective', spec, { ...base, field, encoder }));
   } catch (e) {
     // A failed build releases what it already made.
     encoder.dispose();

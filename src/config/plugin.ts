@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { Random } from '../core/random.js';
+import type { Encoder } from '../core/encoder.js';
 
 /** The roles a plugin can fill. */
-export type PluginRole = 'encoder' | 'prior' | 'likelihood' | 'flow-step';
-export const PLUGIN_ROLES: readonly PluginRole[] = ['encoder', 'prior', 'likelihood', 'flow-step'];
+export type PluginRole = 'encoder' | 'prior' | 'likelihood' | 'flow-step' | 'objective';
+export const PLUGIN_ROLES: readonly PluginRole[] = ['encoder', 'prior', 'likelihood', 'flow-step', 'objective'];
 
 /** A plugin spec as written in a config: `{ "type": "planar", ...options }`. */
 export interface PluginSpec {
@@ -34,6 +35,8 @@ export interface BuildContext {
    * Builds another registered plugin by spec (a flow encoder builds its steps this way), so
    * plugins never import each other. `field` names the spec's place in the config.
    */
+  /** For objective factories: the model's encoder (to refuse an estimator it cannot serve). */
+  encoder?: Encoder;
   create<T>(role: PluginRole, spec: unknown, field: string, overrides?: Partial<Omit<BuildContext, 'create'>>): T;
 }
 

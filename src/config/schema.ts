@@ -38,12 +38,11 @@ export const dataSchema = z
   })
   .strict();
 
-export const objectiveSchema = z
-  .object({
-    type: z.enum(['elbo', 'iwae']).default('elbo'),
-    samples: z.number().int().positive().default(1),
-  })
-  .strict();
+/**
+ * `train.objective`: an objective plugin spec (`{ "type": "iwae", "samples": 10, "gradient": "dreg" }`);
+ * its options are checked by the objective's own schema when it is built (`vaekit plugins` lists them).
+ */
+export const objectiveSchema = pluginSpecSchema;
 
 export const trainSchema = z
   .object({

@@ -36,6 +36,13 @@ export interface Encoder extends Parametrised {
   sampleFromParams(lambda: tf.Tensor2D, samples: number): EncoderSample;
   /** `sampleFromParams(params(x), K)`. */
   sample(x: tf.Tensor2D, samples: number): EncoderSample;
+  /**
+   * log q(z|x) `[K, B]` at given samples z `[K, B, D]` for parameters λ `[B, L]`, differentiable
+   * in both (an estimator stops the gradient to λ and keeps it through z: STL, DReG). For an
+   * encoder with an auxiliary variable, the log q its bound uses (see the encoder). Absent when
+   * the family cannot score given points; the objectives that need it then refuse it by name.
+   */
+  logProb?(z: tf.Tensor3D, lambda: tf.Tensor2D): tf.Tensor2D;
   /** A point summary of q(z|x) `[B, D]` (the base mean pushed through any flow). */
   mode(x: tf.Tensor2D): tf.Tensor2D;
 }

@@ -32,3 +32,13 @@ export function standardNormalLogProbOfEps(eps: tf.Tensor, logStd?: tf.Tensor): 
 export function toArray(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
 }
+
+const stopGradientOp = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * x with its gradient stopped (TensorFlow's `stop_gradient`): the same values, and ∂(·)/∂x = 0,
+ * so a surrogate can use a quantity without differentiating through it.
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return stopGradientOp(x) as T;
+}

@@ -4,7 +4,8 @@ import { Encoder, type EncoderSample } from './encoder.js';
 import { Prior } from './prior.js';
 import { Likelihood } from './likelihood.js';
 import { KlRule, findKlRule } from './kl-rule.js';
-import { logMeanExp } from './math.js';
+import { logMeanExp, stopGradient } from './math.js';
+import { ObjectiveBuilder, type Objective } from './objective.js';
 import { Random } from './random.js';
 import { checkPositiveInt } from './checks.js';
 import { prefixed, type NamedVariable } from './variables.js';
@@ -46,6 +47,15 @@ export interface BoundOptions {
   lambda?: tf.Tensor2D;
 }
 
+export interface TermsOptions extends BoundOptions {
+  /**
+   * Score the samples with `encoder.logProb(z, λ)` at λ with its gradient stopped, so logQ's
+   * gradient flows only through z (the path derivative that STL and DReG use); the values are
+   * those of the sampled logQ. Needs an encoder with `logProb`.
+   */
+  stopEncoderParams?: boolean;
+}
+
 export type Part = 'encoder' | 'decoder' | 'prior';
 
 /**
@@ -70,8 +80,18 @@ export class Vae {
     @inject(Random) readonly random: Random,
     @inject(ModelSpec) readonly spec: ModelSpec,
     @multiInject(KlRule) @optional() rules: KlRule[] = [],
+    @inject(ObjectiveBuilder) @optional() private readonly buildObjective?: ObjectiveBuilder,
   ) {
     this.rules = rules ?? [];
+  }
+
+  /**
+   * Builds a training objective from its config spec (`{ "type": "iwae", "samples": 10 }`) with
+   * the objective plugins of this Vae's container; `field` names the spec in errors.
+   */
+  objective(spec: unknown, field = 'train.objective'): Objective {
+    if (!this.buildObjective) throw new Error(`${field}: this Vae was not built by createVae, so it has no objective registry; pass a built Objective instead`);
+    return this.buildObjective(spec, field);
   }
 
   get latentDim(): number {
@@ -102,16 +122,27 @@ export class Vae {
   }
 
   /** Samples q and scores them: z, logQ, logPz, logPxGivenZ. */
-  terms(x: tf.Tensor2D, { samples = 1, lambda }: BoundOptions = {}): BoundTerms {
+  terms(x: tf.Tensor2D, { samples = 1, lambda, stopEncoderParams = false }: TermsOptions = {}): BoundTerms {
     this.checkInput(x);
     this.checkSamples(samples);
+    const encoder = this.encoder;
+    if (stopEncoderParams && !encoder.logProb) {
+      throw new Error(`encoder "${encoder.name}" has no logProb(z, λ): it cannot score samples with its parameters held fixed (needed by the stl and dreg estimators)`);
+    }
     return tf.tidy(() => {
-      const s: EncoderSample = lambda
-        ? this.encoder.sampleFromParams(lambda, samples)
-        : this.encoder.sample(x, samples);
+      let s: EncoderSample;
+      let logQ: tf.Tensor2D;
+      if (stopEncoderParams) {
+        const params = lambda ?? encoder.params(x);
+        s = encoder.sampleFromParams(params, samples);
+        logQ = encoder.logProb!(s.z, stopGradient(params));
+      } else {
+        s = lambda ? encoder.sampleFromParams(lambda, samples) : encoder.sample(x, samples);
+        logQ = s.logQ;
+      }
       const logPz = this.prior.logProb(s.z);
       const logPxGivenZ = this.likelihood.logProb(x, this.decoderInput(s.z));
-      const out: BoundTerms = { z: s.z, logQ: s.logQ, logPz, logPxGivenZ };
+      const out: BoundTerms = { z: s.z, logQ, logPz, logPxGivenZ };
       if (s.posterior) out.posterior = s.posterior;
       return out as unknown as tf.TensorContainerObject;
     }) as unknown as BoundTerms;
