@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { z } from 'zod';
 import { PluginFactory, activationSchema, definePlugin, hiddenSchema } from '../../src/index.js';
 import { MixtureEncoder } from './mixture-encoder.js';
+import { stratifiedElboObjectiveFactory, stratifiedIwaeObjectiveFactory } from './stratified-objectives.js';
 
 export const mixtureEncoderFactory = definePlugin({
   role: 'encoder',
@@ -20,4 +21,6 @@ export const mixtureEncoderFactory = definePlugin({
 
 export default new ContainerModule(({ bind }) => {
   bind(PluginFactory).toConstantValue(mixtureEncoderFactory);
+  bind(PluginFactory).toConstantValue(stratifiedElboObjectiveFactory);
+  bind(PluginFactory).toConstantValue(stratifiedIwaeObjectiveFactory);
 });
