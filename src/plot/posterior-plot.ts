@@ -156,3 +156,74 @@ export function posteriorPlotSvg(rows: readonly PosteriorPlotRow[], { title = 'T
 export function renderPosteriorPlot(rows: readonly PosteriorPlotRow[], options: PosteriorPlotOptions = {}): Buffer {
   return svgToPng(posteriorPlotSvg(rows, options));
 }
+
+/** One panel of a picture grid: a density on a posterior grid's axes, with samples (optional). */
+export interface DensityPanel {
+  title: string;
+  /** Log densities on `grid.axes`, row-major like `PosteriorGrid.logPosterior`. */
+  logDensity: Float64Array;
+  grid: PosteriorGrid;
+  /** 2-D points `[n, 2]` drawn as white dots. */
+  samples?: Float64Array;
+  /** A line under the panel (e.g. "gap 0.71"). */
+  caption?: string;
+}
+
+/**
+ * A grid of density panels (rows of panels sharing one colour scale per row, which has its own
+ * label), e.g. the true posterior of each model beside q(z|x) of each encoder × objective.
+ */
+export function densityPanelsSvg(rows: readonly { label: string; panels: readonly DensityPanel[] }[], { title, panel = 170 }: { title: string; panel?: number }): string {
+  if (rows.length === 0 || rows.some((r) => r.panels.length === 0)) throw new Error('densityPanels: rows: expected at least one row of at least one panel');
+  const cols = Math.max(...rows.map((r) => r.panels.length));
+  const gapX = 14;
+  const left = 20;
+  const head = 46;
+  const rowH = panel + 62;
+  const width = left + cols * (panel + gapX) + 10;
+  const height = head + rows.length * rowH;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans" font-size="11">`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${width / 2}" y="38" text-anchor="middle" font-size="10" fill="#555">viridis: density, one scale per row (brightest = the row's highest density); white dots: samples of q</text>`,
+  ];
+  rows.forEach((row, r) => {
+    const y0 = head + r * rowH + 18;
+    parts.push(`<text x="${left}" y="${y0 - 6}" font-size="12" font-weight="bold">${escapeXml(row.label)}</text>`);
+    let max = 0;
+    for (const p of row.panels) for (const v of p.logDensity) max = Math.max(max, Math.exp(v));
+    if (!(max > 0)) max = 1;
+    row.panels.forEach((p, c) => {
+      const g = p.grid;
+      const n1 = g.axes[0].length;
+      const n2 = g.axes[1].length;
+      const h1 = g.axes[0][1]! - g.axes[0][0]!;
+      const h2 = g.axes[1][1]! - g.axes[1][0]!;
+      const lo1 = g.axes[0][0]! - h1 / 2;
+      const hi1 = g.axes[0][n1 - 1]! + h1 / 2;
+      const lo2 = g.axes[1][0]! - h2 / 2;
+      const hi2 = g.axes[1][n2 - 1]! + h2 / 2;
+      const x0 = left + c * (panel + gapX);
+      parts.push(`<image x="${x0}" y="${y0 + 14}" width="${panel}" height="${panel}" preserveAspectRatio="none" href="${heatmapUri(p.logDensity, n1, n2, max)}"/>`);
+      parts.push(`<rect x="${x0}" y="${y0 + 14}" width="${panel}" height="${panel}" fill="none" stroke="#333"/>`);
+      parts.push(`<text x="${x0 + panel / 2}" y="${y0 + 10}" text-anchor="middle" font-size="10.5">${escapeXml(p.title)}</text>`);
+      if (p.samples) {
+        for (let k = 0; k < p.samples.length / 2; k++) {
+          const a = p.samples[2 * k]!;
+          const b = p.samples[2 * k + 1]!;
+          if (a < lo1 || a > hi1 || b < lo2 || b > hi2) continue;
+          parts.push(`<circle cx="${(x0 + ((a - lo1) / (hi1 - lo1)) * panel).toFixed(1)}" cy="${(y0 + 14 + panel - ((b - lo2) / (hi2 - lo2)) * panel).toFixed(1)}" r="1.2" fill="white" fill-opacity="0.7"/>`);
+        }
+      }
+      parts.push(`<text x="${x0 + 2}" y="${y0 + 14 + panel + 11}" font-size="9" fill="#555">z₁ ${fmt(lo1, 1)}…${fmt(hi1, 1)}, z₂ ${fmt(lo2, 1)}…${fmt(hi2, 1)}</text>`);
+      if (p.caption) parts.push(`<text x="${x0 + 2}" y="${y0 + 14 + panel + 24}" font-size="10">${escapeXml(p.caption)}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** `densityPanelsSvg` rasterised to PNG bytes. */
+export function renderDensityPanels(rows: readonly { label: string; panels: readonly DensityPanel[] }[], options: { title: string; panel?: number }): Buffer {
+  return svgToPng(densityPanelsSvg(rows, options));
+}
