@@ -229,7 +229,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
 }
 
 export function formatTable(cells: CellSummary[], o: Pick<BenchOptions, 'seeds' | 'steps' | 'rows' | 'evalSamples' | 'learningRate'>): string {
-  const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+  const f = (v: number, d = 2) => (!Number.isFinite(v) ? '—' : Math.abs(v) >= 1000 ? v.toExponential(1).replace('e+', 'e') : v.toFixed(d));
   const pm = (e: { mean: number; half: number }) => (Number.isFinite(e.half) ? `${f(e.mean)} ± ${f(e.half)}` : f(e.mean));
   const lines = [
     `Encoder-only training, ${o.steps} full-batch Adam steps (learning rate ${o.learningRate}) on ${o.rows} rows per model; ${o.seeds} seed${o.seeds === 1 ? '' : 's'} (mean ± 95 % t-interval over seeds); S = K = ${o.evalSamples} draws per row for the ELBO and log p̂(x). Nats per data point; exact log p(x) by quadrature; log 2 = 0.69.`,
