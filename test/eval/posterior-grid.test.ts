@@ -17,7 +17,7 @@ describe('posteriorGrid', () => {
     for (let r = 0; r < 3; r++) {
       const g = await posteriorGrid(vae, Array.from(data.x.subarray(r * 5, r * 5 + 5)), { llSamples: 200, size: 101 });
       expect(Math.abs(g.gridLogPx - exact[r]!)).toBeLessThan(1e-4);
-      expect(g.qSource).toBe('closed-form');
+      expect(g.qSource).toBe('exact'); // the gaussian encoder's logProb (its closed form was used before it had one)
       // q = p(z|x): the two densities agree wherever there is mass (float32 network: 1e-3 in log).
       let worst = 0;
       for (let i = 0; i < g.logQ.length; i++) if (g.logPosterior[i]! > -5) worst = Math.max(worst, Math.abs(g.logQ[i]! - g.logPosterior[i]!));
@@ -59,4 +59,27 @@ describe('posteriorGrid', () => {
     await expect(posteriorGrid(vae, [0, NaN, 0, 0, 0, 1])).rejects.toThrow(/row: value 1 is NaN/);
     vae.dispose();
   });
+
+  it('produces the picture for every encoder family (exact density where the encoder has one, else a labelled estimate)', async () => {
+    const families = [
+      [{ type: 'gaussian', hidden: [8] }, 'exact'],
+      [{ type: 'planar', hidden: [8], steps: 2 }, 'kde'],
+      [{ type: 'realnvp', hidden: [8], couplings: 2 }, 'kde'],
+      [{ type: 'hierarchical', hidden: [8], auxDim: 2, auxHidden: [8], flow: [] }, 'kde'],
+      [{ type: 'mixture', hidden: [8], components: 3 }, 'exact'],
+    ] as const;
+    const rows = [];
+    for (const [spec, source] of families) {
+      const vae = createQuadratureVae(spec, { kind: 'ring' });
+      const g = await posteriorGrid(vae, [1.5], { llSamples: 100, size: 41, kdeSamples: 400 });
+      // A family without logProb may gain one (Encoder.logProb); then its density is exact.
+      expect([source, 'exact']).toContain(g.qSource);
+      expect(Math.abs(g.gridLogPx - quadratureLogPx(1.5, { kind: 'ring' }))).toBeLessThan(0.02); // 41 points on the auto box
+      rows.push({ grid: g, label: spec.type });
+      vae.dispose();
+    }
+    const png = PNG.sync.read(renderPosteriorPlot(rows));
+    expect(png.height).toBeGreaterThan(5 * 300);
+  });
 });
+
