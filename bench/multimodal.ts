@@ -10,9 +10,9 @@
  *   gap      = log p(x) − ELBO   (exact log p(x); ELBO = mean log w over S draws of q)
  *   log p̂ error = log p̂(x) − log p(x)   (K importance samples with q as proposal)
  *   ESS and Pareto k̂ of those K weights (median over rows)
- * and a picture grid of q(z|x) beside p(z|x) for one row per model (seed 1).
+ * and a picture grid of q(z|x) beside p(z|x) for one row per model (seed 1), written to runs/multimodal/ (or --out).
  *
- *   npx tsx bench/multimodal.ts            # default: 4 models × 9 encoder · objective combos × 2 seeds, 800 steps (≈ 15–25 min on one wasm core)
+ *   npx tsx bench/multimodal.ts            # default: 4 models × 9 encoder · objective combos × 2 seeds, 800 steps (≈ 30 min on one wasm core); writes runs/multimodal/multimodal.{md,json,png}
  *   npx tsx bench/multimodal.ts --quick    # 2 models, 3 combos, 1 seed, 150 steps (a smoke run)
  *   npx tsx bench/multimodal.ts --seeds 5 --steps 3000 --models two-modes,ring --out /tmp/mm
  */
@@ -273,7 +273,7 @@ function parseArgs(argv: string[]): BenchOptions {
     rows: num('--rows', 12),
     learningRate: num('--lr', 5e-3),
     evalSamples: num('--samples', quick ? 500 : 2000),
-    out: argv.includes('--no-out') ? null : (get('--out') ?? join(import.meta.dirname, 'results')),
+    out: argv.includes('--no-out') ? null : (get('--out') ?? join(import.meta.dirname, '..', 'runs', 'multimodal')),
     log: (s) => process.stderr.write(`${s}\n`),
   };
 }

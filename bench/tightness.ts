@@ -16,7 +16,8 @@
  *   tsx bench/tightness.ts --full --seeds 3     # the papers' data sizes; hours
  *   tsx bench/tightness.ts --config combos.json --plugin ./my-plugin.ts
  *
- * Writes <out>/tightness.md, tightness.json and tightness.png (default out: bench/results).
+ * Writes <out>/tightness.md, tightness.json and tightness.png (default out: runs/tightness, which git
+ * ignores; bench/results/examples/ holds a committed run).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -115,7 +116,7 @@ export function program(): Command {
     .option('--no-frozen-decoder', 'skip the frozen-decoder table')
     .option('--workers <n>', 'worker processes (default: one per core)', int('workers'))
     .option('--backend <name>', 'tfjs backend of the workers: auto, tensorflow, wasm, cpu', 'auto')
-    .option('--out <dir>', 'where tightness.md, .json and .png go', 'bench/results')
+    .option('--out <dir>', 'where tightness.md, .json and .png go', 'runs/tightness')
     .option('--name <base>', 'file name base of the outputs', 'tightness');
 }
 

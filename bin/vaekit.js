@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `vaekit` command. Works from a fresh clone (TypeScript sources run through tsx, a
-// dependency) and from a build (dist/, preferred when it is at least as new as the sources).
+// The `vaekit` command. Works from a build (dist/, made by `npm install` in a clone through the
+// prepare script, shipped in the package) and from a clone's sources (run through tsx, a dev
+// dependency, when a source is newer than the build or there is none).
 // All errors end here as one line and an exit code: 0 ok, 1 failure, 2 usage.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,12 +35,16 @@ const built = join(root, 'dist', 'src', 'cli', 'main.js');
 // dist/ when built and no source is newer than the build (a clone without a build runs the sources).
 const useDist = existsSync(built) && statSync(built).mtimeMs >= Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'plugins')));
 
-try {
-  // tsx also lets --plugin load TypeScript modules.
-  const { register } = await import('tsx/esm/api');
-  register({ tsconfig: join(root, 'tsconfig.json') });
-} catch (e) {
-  if (!useDist) fail(new Error(`cannot run from source: the tsx package is missing (${e instanceof Error ? e.message : e}); run \`npm install\` in ${root}`));
+if (!useDist) {
+  // A clone without a (current) build runs its TypeScript sources through tsx, a dev dependency
+  // (registered for the process, so --plugin .ts files load too). A build needs no tsx: a .ts
+  // plugin then registers it on demand (src/cli/plugin-import.ts).
+  try {
+    const { register } = await import('tsx/esm/api');
+    register({ tsconfig: join(root, 'tsconfig.json') });
+  } catch (e) {
+    fail(new Error(`vaekit is not built (no current ${join(root, 'dist')}) and cannot run from source without tsx (${e instanceof Error ? e.message : e}); run \`npm install\` in ${root} (it builds dist/ through the prepare script)`));
+  }
 }
 
 const base = useDist ? join(root, 'dist') : root;

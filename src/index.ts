@@ -42,17 +42,20 @@ export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 
-export { selectBackend, BACKEND_NAMES, type BackendName } from './backend/select-backend.js';
+export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDER, type BackendName } from './backend/select-backend.js';
 
 export {
   PluginFactory,
   definePlugin,
+  definePluginModule,
   PLUGIN_ROLES,
   type PluginRole,
   type PluginSpec,
   type BuildContext,
 } from './config/plugin.js';
 export { PluginRegistry } from './config/plugin-registry.js';
+/** inversify's ContainerModule, re-exported so a plugin file needs only `vaekit` (and uses the same inversify as the core). */
+export { ContainerModule } from 'inversify';
 export { ConfigError, parseWith } from './config/errors.js';
 export {
   parseConfig,
@@ -120,6 +123,8 @@ export {
   type LoadOptions,
 } from './train/saved-model.js';
 export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
+export { NonFiniteWeightsError, nonFiniteValues, type SetRecovery } from './train/saved-model.js';
+export { lockDirectory, DirectoryLockedError, type DirectoryLock, type LockHolder } from './train/run-lock.js';
 export { runCli } from './cli/main.js';
 export {
   trainAgainstFrozenDecoder,

@@ -21,6 +21,7 @@ export interface GaussianLikelihoodOptions {
  */
 export class GaussianLikelihood implements Likelihood {
   readonly name = 'gaussian';
+  readonly continuous = true;
   readonly net: Mlp;
   /** log σ: a variable `[1]` or `[P]` when learned, a constant `[1]` when fixed. */
   readonly logSigma: tf.Tensor1D;

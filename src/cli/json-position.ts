@@ -141,9 +141,12 @@ export function lineColumn(text: string, offset: number): { line: number; column
 
 /**
  * Parses JSON, or throws an Error saying `file:line:column: not valid JSON: <what>` followed by
- * the offending line and a caret under the column.
+ * the offending line and a caret under the column. A leading byte-order mark is skipped (columns
+ * count from the first character after it, as an editor shows them).
  */
-export function parseJsonText(text: string, file: string): unknown {
+export function parseJsonText(source: string, file: string): unknown {
+  // A UTF-8 byte-order mark (as some Windows editors write) is not part of the JSON text (RFC 8259 §8.1 lets a parser ignore it).
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
-import { evalCommand, reconstructCommand, sampleCommand } from './model-commands.js';
+import { evalCommand, reconstructCommand, sampleCommand, workersOption } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
 import { posteriorCommand } from './posterior-command.js';
-import { CliError, collect, messageOf, positiveInt, processIo, UsageError, type CliIo } from './support.js';
+import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
+import { packageVersion } from './version.js';
 import { ConfigError } from '../config/errors.js';
 
 const EXAMPLES = `
@@ -29,11 +30,12 @@ const pluginOption = () =>
   new Option('--plugin <module>', 'load a user plugin module (default export: an inversify ContainerModule); repeatable').argParser(collect).default([]);
 const backendOption = () => new Option('--backend <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
 const quietOption = () => new Option('--quiet', 'no progress output');
+const usePreviousOption = () => new Option('--use-previous', 'when the last save\'s files were edited or damaged after it was written, use the previous save');
 
 function program(io: CliIo, run: (p: Promise<number>) => void): Command {
   const root = new Command('vaekit')
     .description('Variational autoencoders with swappable encoders, priors and likelihoods: train, evaluate how tight the bound is, draw samples.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES)
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(`vaekit: ${s.replace(/^error: /, '')}`) })
@@ -47,6 +49,8 @@ function program(io: CliIo, run: (p: Promise<number>) => void): Command {
     .option('--resume', 'continue the run in --out from its last checkpoint (same result as an uninterrupted run)')
     .option('--force', 'overwrite the run files in an existing --out')
     .option('--epochs <n>', 'override train.epochs (e.g. to train a finished run further with --resume)', positiveInt('--epochs'))
+    .option('--learning-rate <rate>', 'override train.learningRate (also with --resume, e.g. to go on at a lower rate after a non-finite loss)', positiveNumber('--learning-rate'))
+    .addOption(usePreviousOption())
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
@@ -57,7 +61,11 @@ Writes into the run directory: config.json, model.json + weights.bin (a saved mo
 checkpoint, loadable with --model or loadVae), optimizer.bin, history.json and bound.png.
 Each checkpoint is written atomically; an interrupted run continues with --resume.`,
     )
-    .action((o) => run(trainCommand(o, io)));
+    .action((o) => {
+      // A missing required flag is a usage error (exit 2), as commander reports --model for the other commands.
+      if (!o.config && !o.resume) throw new UsageError("train: required option '--config <file>' not specified (or --resume with --out <run directory>)");
+      run(trainCommand(o, io));
+    });
 
   root
     .command('eval')
@@ -67,11 +75,13 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--elbo-samples <S>', 'samples per row for the ELBO (default: eval.elboSamples)', positiveInt('--elbo-samples'))
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
     .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
-    .option('--seed <n>', 'seed of the importance samples', positiveInt('--seed'))
+    .option('--seed <n>', 'seed of the importance samples', nonNegativeInt('--seed'))
+    .option('--workers <n>', 'worker threads the rows are split over: a number or auto (one per core on wasm/cpu; 1 on tensorflow, which threads its own kernels)', workersOption)
     .option('--json', 'print the report as JSON')
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
+    .addOption(usePreviousOption())
     .action((o) => run(evalCommand(o, io)));
 
   root
@@ -80,11 +90,12 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .requiredOption('--model <dir>', 'saved model or run directory')
     .requiredOption('--png <file>', 'where to write the grid')
     .option('--n <n>', 'number of samples', positiveInt('--n'), 64)
-    .option('--seed <n>', 'seed of the draws', positiveInt('--seed'))
+    .option('--seed <n>', 'seed of the draws', nonNegativeInt('--seed'))
     .option('--draw', 'show draws x ~ p(x|z) instead of the means E[x|z]')
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
+    .addOption(usePreviousOption())
     .action((o) => run(sampleCommand(o, io)));
 
   root
@@ -97,7 +108,8 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(pluginOption())
     .addOption(backendOption())
     .addOption(quietOption())
-    .action((o) => run(reconstructCommand(o, io)));
+    .addOption(usePreviousOption())
+    .action((o, cmd: Command) => run(reconstructCommand({ ...o, nIsDefault: cmd.getOptionValueSource('n') === 'default' }, io)));
 
   root
     .command('posterior')

@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
 import { selectBackend } from '../backend/select-backend.js';
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
@@ -7,10 +6,14 @@ import { datasetTensor } from '../data/batches.js';
 import { boundReport, formatBoundReport } from '../eval/bound-report.js';
 import { renderImageGrid, renderPairGrid } from '../plot/image-grid.js';
 import { loadSavedModel, writeFileAtomic, type LoadedModel } from '../train/saved-model.js';
+import { prepareOutputFile } from '../train/output-path.js';
+import { CURVE_FILE, HISTORY_FILE } from './train-command.js';
 import { checkDataFor, CliError, imageShapeFor, loadUserPlugins, messageOf, resolveEvalData, type CliIo } from './support.js';
 
 interface ModelArgs {
   model: string;
+  /** Load the previous save when the model's files were edited or damaged after their save. */
+  usePrevious?: boolean;
   plugin?: string[];
   backend?: string;
   quiet?: boolean;
@@ -21,17 +24,29 @@ async function openModel(args: ModelArgs, io: CliIo): Promise<LoadedModel> {
   await selectBackend(args.backend ?? 'auto', { quiet: args.quiet ?? false });
   let loaded: LoadedModel;
   try {
-    loaded = await loadSavedModel(args.model, { plugins });
+    loaded = await loadSavedModel(args.model, { plugins, ...(args.usePrevious ? { usePrevious: true } : {}) });
   } catch (e) {
     throw new CliError(`--model ${messageOf(e)}`);
   }
-  if (loaded.recovered) io.err(`vaekit: the last save in ${args.model} was interrupted; using the previous complete save\n`);
+  if (loaded.recovery) io.err(`vaekit: ${args.model}: ${loaded.recovery.found}; using the previous complete save (${loaded.recovery.previous})\n`);
   return loaded;
 }
 
+/** Checks --png before any work: not a directory, not a file of a saved model or run (it creates the folder). */
+function checkPng(path: string): void {
+  try {
+    prepareOutputFile(path, '--png', [HISTORY_FILE, CURVE_FILE]);
+  } catch (e) {
+    throw new CliError(messageOf(e));
+  }
+}
+
 function writePng(path: string, png: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, png);
+  try {
+    writeFileAtomic(path, png);
+  } catch (e) {
+    throw new CliError(`--png ${messageOf(e)}`);
+  }
 }
 
 /** Rows `vaekit eval` uses when neither --rows nor data.testLimit says (log p̂ with K = 1000 on 10,000 rows takes long on wasm). */
@@ -44,6 +59,15 @@ export interface EvalArgs extends ModelArgs {
   rows?: number;
   seed?: number;
   json?: boolean;
+  workers?: number | 'auto';
+}
+
+/** Parses `--workers`: a positive integer or `auto`. */
+export function workersOption(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--workers: expected a positive integer or auto; got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /**
@@ -54,20 +78,28 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
   const { vae, config } = await openModel(args, io);
   try {
     const rows = args.rows ?? config.data.testLimit ?? DEFAULT_EVAL_ROWS;
-    const data = resolveEvalData(config, args.data, rows);
+    const data = resolveEvalData(config, args.data, rows, args.rows !== undefined ? '--rows' : undefined);
     if (args.rows === undefined && config.data.testLimit === undefined && data.rows === DEFAULT_EVAL_ROWS && !args.quiet) {
       io.err(`vaekit: evaluating the first ${DEFAULT_EVAL_ROWS} rows (pass --rows N for more, e.g. --rows 10000 for the whole MNIST test set)\n`);
     }
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const llSamples = args.samples ?? config.eval.samples;
     const ks = [...new Set([...config.eval.iwaeSamples.filter((k) => k < llSamples), llSamples])];
+    const started = performance.now();
     const report = await boundReport(vae, data, {
       elboSamples: args.elboSamples ?? config.eval.elboSamples,
       iwaeSamples: ks,
       llSamples,
       seed: args.seed ?? 1,
       progress: !(args.quiet ?? false) && process.env.VAEKIT_QUIET !== '1',
+      workers: args.workers ?? 'auto',
+      // Workers rebuild the model from its spec: they import the same --plugin files.
+      pluginModules: (args.plugin ?? []).map((p) => resolve(p)),
     });
+    const seconds = (performance.now() - started) / 1000;
+    if (!args.quiet && process.env.VAEKIT_QUIET !== '1') {
+      io.err(`vaekit: evaluated ${data.rows} rows in ${seconds.toFixed(1)} s (${(data.rows / seconds).toFixed(1)} rows/s) on ${report.threads} thread${report.threads === 1 ? '' : 's'}\n`);
+    }
     if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
     else io.out(`${formatBoundReport(report, { title: `${args.model} on ${data.name} (${data.rows} rows)` })}\n`);
     return 0;
@@ -85,6 +117,7 @@ export interface SampleArgs extends ModelArgs {
 
 /** `vaekit sample`: n draws z ~ p(z) decoded to E[x|z] (or a draw of x with --draw), as an image grid. */
 export async function sampleCommand(args: SampleArgs, io: CliIo): Promise<number> {
+  checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
     const shape = imageShapeFor(config);
@@ -110,15 +143,18 @@ export async function sampleCommand(args: SampleArgs, io: CliIo): Promise<number
 
 export interface ReconstructArgs extends ModelArgs {
   n: number;
+  /** `n` is the default, not given by the user: then it is cut to the rows the data has (a given --n beyond them is an error). */
+  nIsDefault?: boolean;
   png: string;
   data?: string;
 }
 
 /** `vaekit reconstruct`: the first n rows of the data beside E[x|z] at the encoder's mode of z. */
 export async function reconstructCommand(args: ReconstructArgs, io: CliIo): Promise<number> {
+  checkPng(args.png);
   const { vae, config } = await openModel(args, io);
   try {
-    const data = resolveEvalData(config, args.data, args.n);
+    const data = resolveEvalData(config, args.data, args.n, args.nIsDefault ? undefined : '--n');
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
     const n = Math.min(args.n, data.rows);
     // The inputs as the model sees them: a dynamically binarised set is binarised once (seed 0, as in eval).

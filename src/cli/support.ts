@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ContainerModule } from 'inversify';
 import type { Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import type { VaeConfig } from '../config/schema.js';
 import { parseConfig } from '../config/schema.js';
-import { loadData } from '../data/load-data.js';
+import { loadData, loadTestData, testRowCount } from '../data/load-data.js';
 import { readIdx } from '../data/idx.js';
 import { checkFinite, checkWidth } from '../data/validate.js';
 import { parseJsonText } from './json-position.js';
+import { importPluginFile } from './plugin-import.js';
 
 /** Where the command writes: results to `out`, progress and messages to `err`. */
 export interface CliIo {
@@ -38,13 +38,31 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses a positive integer option value, or throws a UsageError naming the option. */
-export function positiveInt(option: string): (value: string) => number {
+/** Digits, optionally with a fraction and an exponent (`64`, `1e9`, `2.5e3`): the integer forms a user may type. */
+const INTEGER_TEXT = /^\s*\d+(\.\d+)?([eE]\+?\d+)?\s*$/;
+
+function intOption(option: string, min: 0 | 1): (value: string) => number {
+  const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
   return (value: string) => {
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-      throw new UsageError(`${option}: expected a positive integer; got ${JSON.stringify(value)}`);
+    if (!INTEGER_TEXT.test(value) || !Number.isSafeInteger(n) || n < min) {
+      throw new UsageError(`${option}: expected ${what}; got ${JSON.stringify(value)}`);
     }
+    return n;
+  };
+}
+
+/** Parses a positive integer option value (`100`, `1e6`), or throws a UsageError naming the option. */
+export const positiveInt = (option: string) => intOption(option, 1);
+
+/** Parses a non-negative integer option value (a seed: 0 is valid), or throws a UsageError naming the option. */
+export const nonNegativeInt = (option: string) => intOption(option, 0);
+
+/** Parses a positive finite number option value (`0.001`, `1e-4`), or throws a UsageError naming the option. */
+export function positiveNumber(option: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${option}: expected a positive number; got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -83,13 +101,13 @@ export async function loadUserPlugins(paths: readonly string[] = []): Promise<Us
     if (!existsSync(absolute)) throw new CliError(`--plugin ${p}: no such file (looked at ${absolute})`);
     let mod: { default?: unknown };
     try {
-      mod = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+      mod = await importPluginFile(absolute);
     } catch (e) {
       throw new CliError(`--plugin ${p}: the module failed to load: ${(e as Error).message}`);
     }
     if (!isContainerModule(mod.default)) {
       throw new CliError(
-        `--plugin ${p}: expected the module's default export to be an inversify ContainerModule (\`export default new ContainerModule(({ bind }) => bind(PluginFactory).toConstantValue(factory))\`); got ${
+        `--plugin ${p}: expected the module's default export to be a plugin module (\`export default definePluginModule(definePlugin({ role, name, description, options, create }))\`, all from 'vaekit'); got ${
           mod.default === undefined ? 'no default export' : typeof mod.default
         }`,
       );
@@ -123,45 +141,64 @@ const DATA_NAMES = ['mnist', 'fashion-mnist', 'linear-gaussian'] as const;
 
 /**
  * The data a command evaluates on (`--data`): a data set name (its test split), a folder of
- * MNIST-format IDX files (its test split), or one IDX file of rows (`[N, P]` or images
- * `[N, H, W]`; uint8 is scaled by 1/255, other types are taken as they are). Default: the test
- * split of the model's config. `rows` keeps the first rows only.
+ * MNIST-format IDX files (its test split; the training files are not needed), or one IDX file of
+ * rows (`[N, P]` or images `[N, H, W]`; uint8 is scaled by 1/255, other types are taken as they
+ * are). Default: the test split of the model's config. `rows` keeps the first rows only: when
+ * the user gave it with option `flag`, more rows than the data holds is an error naming the
+ * flag; a default `rows` (no `flag`) is cut to what the data holds.
  */
-export function resolveEvalData(config: VaeConfig, spec: string | undefined, rows?: number): Dataset {
-  let data: Dataset;
+export function resolveEvalData(config: VaeConfig, spec: string | undefined, rows?: number, flag?: string): Dataset {
+  const where = spec === undefined ? `the ${config.data.name} test split` : `--data ${spec}`;
+  /** The rows to take of `available`, or an error naming the flag. */
+  const take = (available: number): number => {
+    if (rows === undefined) return available;
+    if (rows > available && flag !== undefined) throw new CliError(`${flag} ${rows}: ${where} has only ${available} rows`);
+    return Math.min(rows, available);
+  };
+  const testSplit = (data: VaeConfig['data']): Dataset => {
+    try {
+      const available = testRowCount(data);
+      const n = available === undefined ? rows : take(available);
+      return loadTestData({ ...data, ...(n ? { testLimit: n } : {}) }, { dataDim: config.model.dataDim, latentDim: config.model.latentDim });
+    } catch (e) {
+      if (e instanceof CliError) throw e;
+      throw new CliError(`${spec === undefined ? `data (${data.name}${data.path ? ` at ${data.path}` : ''})` : `--data ${spec}`}: ${(e as Error).message}`);
+    }
+  };
   if (spec === undefined || (DATA_NAMES as readonly string[]).includes(spec)) {
     const name = (spec ?? config.data.name) as VaeConfig['data']['name'];
-    const base = spec && spec !== config.data.name ? { ...config.data, name, path: undefined } : config.data;
-    const { path: _p, ...rest } = base;
-    const dataConfig = { ...rest, ...(base.path !== undefined ? { path: base.path } : {}), validation: 0, ...(rows ? { testLimit: rows } : {}), limit: 1 };
-    data = loadConfigData({ ...config, data: dataConfig }).test;
-  } else if (existsSync(spec) && statSync(spec).isDirectory()) {
-    const { limit: _l, ...rest } = config.data;
-    data = loadConfigData({ ...config, data: { ...rest, path: spec, validation: 0, limit: 1, ...(rows ? { testLimit: rows } : {}) } }).test;
-  } else {
-    let idx;
-    try {
-      idx = readIdx(spec, { missingHint: 'expected a data set name (mnist, fashion-mnist, linear-gaussian), a folder of IDX files or an IDX file' });
-    } catch (e) {
-      throw new CliError(`--data ${spec}: ${(e as Error).message.replace(`${spec}: `, '')}`);
-    }
-    if (idx.dims.length < 2) throw new CliError(`--data ${spec}: expected rows ([N, P] or [N, H, W]); got dims [${idx.dims.join(', ')}]`);
-    const [n, ...rest] = idx.dims as [number, ...number[]];
-    const dim = rest.reduce((a, b) => a * b, 1);
-    const take = Math.min(n, rows ?? n);
-    const x = new Float32Array(take * dim);
-    const scale = idx.data instanceof Uint8Array ? 1 / 255 : 1;
-    for (let i = 0; i < x.length; i++) x[i] = idx.data[i]! * scale;
-    data = {
-      name: basename(spec),
-      x,
-      rows: take,
-      dim,
-      ...(rest.length === 2 ? { imageShape: [rest[0]!, rest[1]!] as const } : {}),
-      binarize: idx.data instanceof Uint8Array && config.data.binarize !== 'none' ? 'dynamic' : 'none',
-    };
+    const { path, ...rest } = config.data;
+    return testSplit(spec && spec !== config.data.name ? { ...rest, name } : { ...rest, name, ...(path !== undefined ? { path } : {}) });
   }
-  return data;
+  if (existsSync(spec) && statSync(spec).isDirectory() && !isIdxFileName(spec)) {
+    return testSplit({ ...config.data, path: spec });
+  }
+  let idx;
+  try {
+    idx = readIdx(spec, { missingHint: 'expected a data set name (mnist, fashion-mnist, linear-gaussian), a folder of IDX files or an IDX file' });
+  } catch (e) {
+    throw new CliError(`--data ${spec}: ${(e as Error).message.replace(`${spec}: `, '')}`);
+  }
+  if (idx.dims.length < 2) throw new CliError(`--data ${spec}: expected rows ([N, P] or [N, H, W]); got dims [${idx.dims.join(', ')}]`);
+  const [n, ...rest] = idx.dims as [number, ...number[]];
+  const count = take(n);
+  const dim = rest.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(count * dim);
+  const scale = idx.data instanceof Uint8Array ? 1 / 255 : 1;
+  for (let i = 0; i < x.length; i++) x[i] = idx.data[i]! * scale;
+  return {
+    name: basename(spec),
+    x,
+    rows: count,
+    dim,
+    ...(rest.length === 2 ? { imageShape: [rest[0]!, rest[1]!] as const } : {}),
+    binarize: idx.data instanceof Uint8Array && config.data.binarize !== 'none' ? 'dynamic' : 'none',
+  };
+}
+
+/** A path named like an IDX file (`*-idx3-ubyte`, `*.idx`, maybe `.gz`): a directory of that name is a mistake, not a folder of files. */
+function isIdxFileName(path: string): boolean {
+  return /(-idx\d-ubyte|\.idx)(\.gz)?\/?$/i.test(path);
 }
 
 /** [h, w] for pictures of a model's rows: 28×28 for the image sets, else square when P is a square. */

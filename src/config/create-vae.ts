@@ -1,13 +1,15 @@
 import { Container, ContainerModule } from 'inversify';
 import { coreModule } from '../core/core-module.js';
-import { Encoder } from '../core/encoder.js';
-import { Likelihood } from '../core/likelihood.js';
-import { Prior } from '../core/prior.js';
+import type { Encoder } from '../core/encoder.js';
+import { KlRule } from '../core/kl-rule.js';
+import type { Likelihood } from '../core/likelihood.js';
+import type { Prior } from '../core/prior.js';
 import { Random } from '../core/random.js';
-import { ModelSpec, Vae } from '../core/vae.js';
-import { ObjectiveBuilder, type Objective } from '../core/objective.js';
+import { Vae, type ModelSpec } from '../core/vae.js';
+import type { Objective } from '../core/objective.js';
 import { objectivesModule } from './objective-plugins.js';
 import { ConfigError } from './errors.js';
+import { PluginFactory } from './plugin.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { parseWith } from './errors.js';
 import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
@@ -58,6 +60,12 @@ function modelSection(config: VaeConfigInput | { model: ModelConfigInput } | Mod
  * modules and any user modules; the encoder, prior and likelihood are looked up by name and
  * their options validated. Unknown names and bad options throw a ConfigError naming the field,
  * the value and the choices.
+ *
+ * The container is read only through its multi-bound contributions (plugin factories, KL rules:
+ * constant values), and the Vae is constructed from the built roles. Resolving a class binding
+ * (`toSelf()`) would make inversify plan it with a `WeakRef` to the plan node, and a `WeakRef`
+ * target is kept alive until the current job ends (ECMAScript KeepDuringJob): a synchronous loop
+ * of createVae/dispose then kept every container and model graph, ~45 KB each, until it yielded.
  */
 export function createVae(
   config: VaeConfigInput | { model: ModelConfigInput } | ModelConfigInput,
@@ -66,12 +74,13 @@ export function createVae(
   const { model, seed: configSeed } = modelSection(config);
   const seed = options.seed ?? configSeed;
   const container = createContainer(options);
-  const registry = container.get(PluginRegistry);
+  const registry = new PluginRegistry(container.getAll(PluginFactory, { optional: true }));
   const random = new Random(seed);
   const base = { latentDim: model.latentDim, dataDim: model.dataDim, random };
 
   const encoder = registry.create<Encoder>('encoder', model.encoder, { ...base, field: 'model.encoder' });
   let prior: Prior | undefined;
+  let likelihood: Likelihood;
   try {
     prior = registry.create<Prior>('prior', model.prior, { ...base, field: 'model.prior' });
     const encSizes = encoder.latentSizes ?? [encoder.latentDim];
@@ -84,7 +93,7 @@ export function createVae(
           `prior "${prior.name}" models [${priorSizes.join(', ')}]`,
       );
     }
-    const likelihood = registry.create<Likelihood>('likelihood', model.likelihood, {
+    likelihood = registry.create<Likelihood>('likelihood', model.likelihood, {
       ...base,
       latentDim: encSizes[0]!,
       field: 'model.likelihood',
@@ -93,19 +102,13 @@ export function createVae(
       likelihood.dispose();
       throw new ConfigError('model.likelihood', model.likelihood, `a likelihood of width ${model.dataDim}; it models ${likelihood.dataDim}`);
     }
-    container.bind(Random).toConstantValue(random);
-    container.bind(Encoder).toConstantValue(encoder);
-    container.bind(Prior).toConstantValue(prior);
-    container.bind(Likelihood).toConstantValue(likelihood);
-    container.bind(ModelSpec).toConstantValue({ ...model } as ModelSpec);
-    container
-      .bind<ObjectiveBuilder>(ObjectiveBuilder)
-      .toConstantValue((spec, field) => registry.create<Objective>('objective', spec, { ...base, field, encoder }));
   } catch (e) {
     // A failed build releases what it already made.
     encoder.dispose();
     prior?.dispose();
     throw e;
   }
-  return container.get(Vae);
+  const buildObjective = (spec: unknown, field: string) =>
+    registry.create<Objective>('objective', spec, { ...base, field, encoder });
+  return new Vae(encoder, prior, likelihood, random, { ...model } as ModelSpec, container.getAll(KlRule, { optional: true }), buildObjective);
 }

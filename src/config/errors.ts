@@ -12,11 +12,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A value as the user wrote it, for messages: numbers as JavaScript prints them (NaN, Infinity,
+ * −1; JSON would print null for the first two), other values as JSON, cut at 120 characters.
+ */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing (the field is missing)';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
   try {
-    const s = JSON.stringify(v);
-    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+    const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `\u0000${x}\u0000` : x));
+    if (s === undefined) return String(v);
+    const shown = s.replace(/"\\u0000(NaN|-?Infinity)\\u0000"/g, '$1');
+    return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
   } catch {
     return String(v);
   }
@@ -60,6 +68,29 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, base: string)
     );
   }
   const field = joinPath(base, issue.path);
-  const expected = issue.message.replace(/^Invalid (input|option|value): /, '').replace(/^expected /, '');
-  throw new ConfigError(field, valueAt(value, issue.path), expected);
+  const received = valueAt(value, issue.path);
+  throw new ConfigError(field, received, expectation(issue, received));
+}
+
+const BOUND: Record<string, [string, string]> = { too_small: ['≥', '>'], too_big: ['≤', '<'] };
+
+/** What a zod issue expected, in words ("a finite number", "an integer", "a number > 0", …). */
+function expectation(issue: z.core.$ZodIssue, received: unknown): string {
+  if (issue.code === 'invalid_type') {
+    const want = issue.expected;
+    if (want === 'int') return 'an integer';
+    if (want === 'number' && typeof received === 'number') return 'a finite number';
+    return want;
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const [inclusive, exclusive] = BOUND[issue.code]!;
+    if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') {
+      return `a number ${issue.inclusive === false ? exclusive : inclusive} ${String(bound)}`;
+    }
+    if (issue.origin === 'array' || issue.origin === 'set') {
+      return `${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} item${Number(bound) === 1 ? '' : 's'}`;
+    }
+  }
+  return issue.message.replace(/^Invalid (input|option|value): /, '').replace(/^expected /, '');
 }

@@ -1,4 +1,6 @@
 import { injectable, multiInject, optional } from 'inversify';
+import { SizeError } from '../core/checks.js';
+import { tf } from '../core/tf.js';
 import { ConfigError, parseWith, show } from './errors.js';
 import {
   PluginFactory,
@@ -60,7 +62,16 @@ export class PluginRegistry {
       create: <U>(r: PluginRole, s: unknown, f: string, overrides?: Partial<Omit<BuildContext, 'create'>>) =>
         this.create<U>(r, s, { ...ctx, ...overrides, field: f }),
     };
-    return factory.create(parsed, full) as T;
+    const before = new Set(Object.keys(tf.engine().registeredVariables));
+    try {
+      return factory.create(parsed, full) as T;
+    } catch (e) {
+      // A plugin that fails half-built leaves no weights behind.
+      for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!before.has(name)) v.dispose();
+      // A size that cannot be allocated is a config error of this plugin's options.
+      if (e instanceof SizeError) throw new ConfigError(field, spec, `sizes that fit in memory (model.latentDim ${ctx.latentDim}, model.dataDim ${ctx.dataDim}): ${e.message}`);
+      throw e;
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { ContainerModule } from 'inversify';
 import type { z } from 'zod';
 import type { Random } from '../core/random.js';
 import type { Encoder } from '../core/encoder.js';
@@ -65,4 +66,24 @@ export function definePlugin<T, S extends z.ZodType>(f: {
   create(options: z.output<S>, ctx: BuildContext): T;
 }): PluginFactory<T, z.output<S>> {
   return f as unknown as PluginFactory<T, z.output<S>>;
+}
+
+/**
+ * A plugin module contributing the given factories: what a plugin file default-exports, and
+ * what `createVae(config, { plugins: [...] })` and `--plugin` take. Plugin files then need only
+ * `vaekit`: `export default definePluginModule(definePlugin({ role: 'prior', … }))`.
+ */
+export function definePluginModule(...factories: PluginFactory[]): ContainerModule {
+  factories.forEach((f, i) => {
+    if (f === null || typeof f !== 'object' || typeof f.name !== 'string' || typeof f.create !== 'function' || !PLUGIN_ROLES.includes(f.role)) {
+      throw new TypeError(
+        `definePluginModule: argument ${i} is not a plugin factory (expected definePlugin({ role: ${PLUGIN_ROLES.map((r) => `'${r}'`).join(' | ')}, name, description, options, create })); got ${
+          f === null ? 'null' : typeof f === 'object' ? `an object with keys ${JSON.stringify(Object.keys(f))}` : typeof f
+        }`,
+      );
+    }
+  });
+  return new ContainerModule(({ bind }) => {
+    for (const f of factories) bind(PluginFactory).toConstantValue(f);
+  });
 }

@@ -69,6 +69,8 @@ export const evalSchema = z
 
 export const configSchema = z
   .object({
+    /** The JSON Schema an editor validates the file against (ignored by vaekit). */
+    $schema: z.string().optional(),
     model: modelSchema,
     data: dataSchema.default(dataSchema.parse({})),
     train: trainSchema.default(trainSchema.parse({})),

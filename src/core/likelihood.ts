@@ -7,6 +7,11 @@ export interface Likelihood extends Parametrised {
   readonly name: string;
   /** Width P of the data rows it models. */
   readonly dataDim: number;
+  /**
+   * True for a density over real values (a Gaussian): binarised {0, 1} data is then a mistake
+   * (its density grows without bound as the scale shrinks), and training warns of it. Optional.
+   */
+  readonly continuous?: boolean;
   /** log p(x|z): x `[B, P]`, z `[K, B, D]` → `[K, B]` (summed over the P outputs, nats). */
   logProb(x: tf.Tensor2D, z: tf.Tensor3D): tf.Tensor2D;
   /** E[x|z], `[K, B, D]` → `[K, B, P]`. */

@@ -7,7 +7,7 @@ import { KlRule, findKlRule } from './kl-rule.js';
 import { logMeanExp, stopGradient } from './math.js';
 import { ObjectiveBuilder, type Objective } from './objective.js';
 import { Random } from './random.js';
-import { checkPositiveInt } from './checks.js';
+import { checkFiniteRows, checkLive, checkPositiveInt, checkTensorSize } from './checks.js';
 import { prefixed, type NamedVariable } from './variables.js';
 import type { Posterior } from './posterior.js';
 
@@ -72,6 +72,7 @@ export type Part = 'encoder' | 'decoder' | 'prior';
 @injectable()
 export class Vae {
   private readonly rules: KlRule[];
+  #disposed = false;
 
   constructor(
     @inject(Encoder) readonly encoder: Encoder,
@@ -102,15 +103,37 @@ export class Vae {
     return this.likelihood.dataDim;
   }
 
-  /** Throws a clear error unless x is `[B, P]` with P the likelihood's width. */
+  /** True after `dispose()`: the model's weights are gone and every method throws. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Throws a clear error once the model has been disposed (tfjs would fail reading `backend` of a freed weight). */
+  checkLive(): void {
+    if (this.#disposed) throw new Error('Vae: the model has been disposed (its weights are freed); build or load it again');
+  }
+
+  /**
+   * Throws a clear error unless x is a live `[B, P]` tensor of finite values, P the likelihood's
+   * width. The finiteness check reads B flags from the backend unless x is a batch made from a
+   * checked data set (`markFinite`), so the training and evaluation loops never wait on it.
+   */
   checkInput(x: tf.Tensor, what = 'x'): asserts x is tf.Tensor2D {
+    this.checkLive();
+    if (x === null || typeof x !== 'object' || typeof (x as { rank?: unknown }).rank !== 'number') {
+      throw new Error(`${what}: expected a [B, ${this.dataDim}] tensor; got ${x === null ? 'null' : typeof x}`);
+    }
+    checkLive(x, what);
     if (x.rank !== 2 || x.shape[1] !== this.dataDim) {
       throw new Error(`${what}: expected a [B, ${this.dataDim}] tensor; got shape [${x.shape.join(', ')}]`);
     }
+    checkFiniteRows(x as tf.Tensor2D, what);
   }
 
-  private checkSamples(k: number): void {
+  /** K samples per row of B rows: a positive integer whose [K, B, max(P, D)] tensors fit in memory. */
+  private checkSamples(k: number, rows: number): void {
     checkPositiveInt('samples', k);
+    checkTensorSize(`samples: ${k} samples × ${rows} rows`, [k, rows, Math.max(this.dataDim, this.latentDim)]);
   }
 
   /** The z block the likelihood sees (the first latent block of a ladder; all of z otherwise). */
@@ -124,7 +147,8 @@ export class Vae {
   /** Samples q and scores them: z, logQ, logPz, logPxGivenZ. */
   terms(x: tf.Tensor2D, { samples = 1, lambda, stopEncoderParams = false }: TermsOptions = {}): BoundTerms {
     this.checkInput(x);
-    this.checkSamples(samples);
+    this.checkSamples(samples, x.shape[0]);
+    if (lambda) checkLive(lambda, 'lambda');
     const encoder = this.encoder;
     if (stopEncoderParams && !encoder.logProb) {
       throw new Error(`encoder "${encoder.name}" has no logProb(z, λ): it cannot score samples with its parameters held fixed (needed by the stl and dreg estimators)`);
@@ -151,7 +175,10 @@ export class Vae {
   /** The ELBO per row (see the class comment); `beta` weights the KL for training. */
   elbo(x: tf.Tensor2D, { samples = 1, beta = 1, lambda, analyticKl = true }: BoundOptions & { beta?: number; analyticKl?: boolean } = {}): ElboResult {
     this.checkInput(x);
-    this.checkSamples(samples);
+    this.checkSamples(samples, x.shape[0]);
+    if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) {
+      throw new Error(`beta: expected a finite number ≥ 0 (the weight of the KL term); got ${typeof beta === 'number' ? beta : JSON.stringify(beta)}`);
+    }
     let klExact = false;
     const r = tf.tidy(() => {
       const t = this.terms(x, { samples, ...(lambda ? { lambda } : {}) });
@@ -199,7 +226,9 @@ export class Vae {
 
   /** n new data points: z ~ p(z), then E[x|z] (or a draw of x when `draw`), `[n, P]`. */
   sample(n: number, { draw = false }: { draw?: boolean } = {}): tf.Tensor2D {
-    this.checkSamples(n);
+    this.checkLive();
+    checkPositiveInt('n', n);
+    checkTensorSize(`sample: ${n} samples`, [n, Math.max(this.dataDim, this.latentDim)]);
     return tf.tidy(() => {
       const z = tf.expandDims(this.prior.sample(n), 0) as tf.Tensor3D;
       const zd = this.decoderInput(z);
@@ -210,6 +239,7 @@ export class Vae {
 
   /** Trainable variables with stable names: `encoder/…`, `decoder/…`, `prior/…`. */
   variables(parts: readonly Part[] = ['encoder', 'decoder', 'prior']): NamedVariable[] {
+    this.checkLive();
     const out: NamedVariable[] = [];
     if (parts.includes('encoder')) out.push(...prefixed('encoder', this.encoder.variables()));
     if (parts.includes('decoder')) out.push(...prefixed('decoder', this.likelihood.variables()));
@@ -226,6 +256,7 @@ export class Vae {
   setWeights(weights: Record<string, tf.Tensor>, { strict = true }: { strict?: boolean } = {}): void {
     const mine = this.getWeights();
     for (const [name, t] of Object.entries(weights)) {
+      checkLive(t, `setWeights: "${name}"`);
       const v = mine[name];
       if (!v) throw new Error(`setWeights: no weight named "${name}"; known: ${Object.keys(mine).join(', ')}`);
       if (v.shape.join(',') !== t.shape.join(',')) {
@@ -244,7 +275,10 @@ export class Vae {
     return this.variables(parts).reduce((n, v) => n + v.variable.size, 0);
   }
 
+  /** Frees the weights; a second call does nothing. */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.encoder.dispose();
     this.prior.dispose();
     this.likelihood.dispose();

@@ -1,7 +1,8 @@
-import { checkPositiveInt } from '../core/checks.js';
+import { checkPositiveInt, markFinite } from '../core/checks.js';
 import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
 import type { Dataset } from './dataset.js';
+import { checkFinite } from './validate.js';
 
 export interface BatchOptions {
   /** Rows per batch; the last batch holds the remainder (may be smaller). */
@@ -52,6 +53,7 @@ export function batches(data: Dataset, { batchSize, random, shuffle = true }: Ba
   if (data.rows * data.dim !== data.x.length) {
     throw new Error(`'${data.name}': ${data.rows} rows × ${data.dim} columns need ${data.rows * data.dim} values; x holds ${data.x.length}`);
   }
+  checkFinite(data);
   const order = shuffle ? random.permutation(data.rows) : null;
   return batchGenerator(data, order, batchSize, random);
 }
@@ -60,7 +62,7 @@ function* batchGenerator(data: Dataset, order: Int32Array | null, batchSize: num
   for (let from = 0; from < data.rows; from += batchSize) {
     const to = Math.min(from + batchSize, data.rows);
     const values = gatherRows(data, order, from, to, random);
-    yield tf.tensor2d(values, [to - from, data.dim], 'float32');
+    yield markFinite(tf.tensor2d(values, [to - from, data.dim], 'float32'));
   }
 }
 
@@ -78,7 +80,8 @@ export function datasetTensor(
   { random, start = 0, end = data.rows }: { random?: Random; start?: number; end?: number } = {},
 ): tf.Tensor2D {
   checkRange(data, start, end, 'datasetTensor');
-  return tf.tensor2d(gatherRows(data, null, start, end, random), [end - start, data.dim], 'float32');
+  checkFinite(data);
+  return markFinite(tf.tensor2d(gatherRows(data, null, start, end, random), [end - start, data.dim], 'float32'));
 }
 
 /** Rows `start … end−1` of a set, as a view on the same memory (no copy); labels follow. */

@@ -71,7 +71,11 @@ function resolveFiles(source: ImageSetSource, split: Split, path: string | undef
     folder,
     imagesPath: findFile(folder, FILES[split].images),
     labelsPath: findFile(folder, FILES[split].labels),
-    missingHint: source.missingHint(folder),
+    // A folder the user named that exists: say which files it needs, not which package provides the default one.
+    missingHint:
+      path !== undefined && existsSync(path)
+        ? `expected the ${source.name} ${split} files ${FILES[split].images} and ${FILES[split].labels} (raw or .gz) in ${path}`
+        : source.missingHint(folder),
   };
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync, statSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
@@ -59,6 +59,7 @@ export function readIdx(path: string, { missingHint, rows }: ReadIdxOptions = {}
   if (!existsSync(path)) {
     throw new Error(`${path}: missing; ${missingHint ?? 'no such file'}`);
   }
+  if (statSync(path).isDirectory()) throw new Error(`${path}: is a directory; expected an IDX file`);
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

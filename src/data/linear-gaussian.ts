@@ -1,4 +1,4 @@
-import { checkPositiveInt } from '../core/checks.js';
+import { checkPositiveInt, checkTensorSize } from '../core/checks.js';
 import { Random } from '../core/random.js';
 import {
   cholesky,
@@ -199,6 +199,7 @@ export class LinearGaussianModel {
     if (!Number.isInteger(n) || n < 0) throw new Error(`LinearGaussianModel.sample n: expected a non-negative integer; got ${n}`);
     const P = this.dataDim;
     const D = this.latentDim;
+    checkTensorSize(`linear-gaussian: ${n} rows`, [n, P]);
     const x = new Float64Array(n * P);
     const z = new Float64Array(n * D);
     for (let r = 0; r < n; r++) {

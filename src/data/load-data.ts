@@ -74,14 +74,49 @@ export function loadData(config: DataConfig, options: LoadDataOptions = {}): Loa
   return out;
 }
 
-function loadLinearGaussian(config: DataConfig, options: LoadDataOptions): LoadedData {
+/**
+ * Only the test split of the data a config names, as `loadData(config).test` would give it
+ * (`testLimit` rows; the same linear-Gaussian model and draws), without reading or drawing the
+ * training rows: a folder holding only the test files is enough to evaluate on.
+ */
+export function loadTestData(config: DataConfig, options: LoadDataOptions = {}): Dataset {
+  if (config.name === 'linear-gaussian') {
+    return linearGaussianModel(config, options).sample(config.testLimit ?? LINEAR_GAUSSIAN_DEFAULTS.testRows, new Random(config.seed).fork(2));
+  }
+  const source = IMAGE_SOURCES[config.name];
+  if (!source) {
+    throw new ConfigError('data.name', config.name, `one of ${['linear-gaussian', ...Object.keys(IMAGE_SOURCES)].join(', ')}`);
+  }
+  const test = loadIdxImages(source, {
+    binarize: config.binarize,
+    seed: config.seed,
+    split: 'test',
+    ...(config.path !== undefined ? { path: config.path } : {}),
+    ...(config.testLimit !== undefined ? { limit: config.testLimit } : {}),
+  });
+  if (options.dataDim !== undefined) checkWidth(test, options.dataDim);
+  return test;
+}
+
+/** Rows in the test split of an image set (its labels file's length); undefined for a synthetic set, which draws as many as asked. */
+export function testRowCount(config: DataConfig): number | undefined {
+  const source = IMAGE_SOURCES[config.name];
+  return source ? countIdxRows(source, 'test', config.path) : undefined;
+}
+
+function linearGaussianModel(config: DataConfig, options: LoadDataOptions): LinearGaussianModel {
   const d = LINEAR_GAUSSIAN_DEFAULTS;
-  const model = LinearGaussianModel.random({
+  return LinearGaussianModel.random({
     dataDim: options.dataDim ?? d.dataDim,
     latentDim: options.latentDim ?? d.latentDim,
     sigma: options.sigma ?? d.sigma,
     seed: config.seed,
   });
+}
+
+function loadLinearGaussian(config: DataConfig, options: LoadDataOptions): LoadedData {
+  const d = LINEAR_GAUSSIAN_DEFAULTS;
+  const model = linearGaussianModel(config, options);
   const rows = config.limit ?? d.trainRows;
   const v = config.validation;
   const seeds = new Random(config.seed);

@@ -6,12 +6,21 @@ function where(data: Dataset, i: number): string {
   return `'${data.name}' row ${row}, column ${col}`;
 }
 
-/** Throws, naming the first offending row, column and value, unless every value is finite. */
+/** Value arrays found finite by `checkFinite` (a set is scanned once, however many batches it gives). */
+const finiteArrays = new WeakSet<Float32Array>();
+
+/**
+ * Throws, naming the first offending row, column and value, unless every value is finite.
+ * One pass over the values; an array that passed is remembered and not scanned again (so do not
+ * write NaN into a set's values after it was checked).
+ */
 export function checkFinite(data: Dataset): void {
   const x = data.x;
+  if (finiteArrays.has(x)) return;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) throw new Error(`${where(data, i)}: expected a finite value; got ${x[i]}`);
   }
+  finiteArrays.add(x);
 }
 
 /**

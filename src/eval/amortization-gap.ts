@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import type { Vae } from '../core/vae.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import { checkPositiveInt, estimateLogLikelihood } from './log-likelihood.js';
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
@@ -102,6 +103,7 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
     throw new Error(`logLikelihood: expected ${n} per-row values (one per data row); got ${options.logLikelihood.length}`);
   }
 
+  await ensureBackend();
   const enc = new Float64Array(n);
   const opt = new Float64Array(n);
   let improved = 0;

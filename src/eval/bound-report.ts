@@ -1,11 +1,12 @@
 import type { Vae } from '../core/vae.js';
-import { checkPositiveInt, LogMeanExpAccumulator, streamLogWeights } from './log-likelihood.js';
-import { formatDiagnostics, ImportanceDiagnosticsAccumulator, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
-import { createProgress } from './progress.js';
-import { rowBatches, rowCount, type EvalData } from './rows.js';
+import { ensureBackend } from '../backend/select-backend.js';
+import { checkPositiveInt, drawSeed, warn } from './log-likelihood.js';
+import { evaluateRows, type RowSplitOptions } from './row-split.js';
+import { rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
+import { formatDiagnostics, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
-export interface BoundReportOptions {
+export interface BoundReportOptions extends RowSplitOptions {
   /** S, samples per row for the ELBO (default 100). */
   elboSamples?: number;
   /** The K of the IWAE_K column (default [1, 10, 100, 1000, 5000]). */
@@ -16,7 +17,7 @@ export interface BoundReportOptions {
   batchSize?: number;
   /** Samples per network call (default 100). */
   chunk?: number;
-  /** Reseeds `vae.random` first, for a reproducible report. */
+  /** Seed of the noise (batch j draws from `batchSeed(seed, j)`), for a reproducible report; absent: one drawn from `vae.random`. */
   seed?: number;
   /** Seed of the one-off binarisation of a `binarize: 'dynamic'` data set (default 0). */
   binarizeSeed?: number;
@@ -54,6 +55,8 @@ export interface BoundReport {
   /** ESS and PSIS k̂ of the llSamples importance weights of log p̂(x), summarised over rows. */
   diagnostics: ImportanceDiagnostics;
   seed: number | null;
+  /** Worker threads the rows were split over (1: the calling thread). */
+  threads: number;
 }
 
 /**
@@ -68,6 +71,8 @@ export interface BoundReport {
  * mean of the ⌊total/K⌋ disjoint groups of K (an unbiased estimate of E[IWAE_K]); log p̂(x)
  * uses the first `llSamples` samples as one group, so it equals `estimateLogLikelihood` with the
  * same seed only when there is no ELBO draw before it (there is here: the ELBO is drawn first).
+ * Batches are evaluated on worker threads as `estimateLogLikelihood`'s are (`workers`); the
+ * report is the same for every worker count.
  */
 export async function boundReport(vae: Vae, data: EvalData, options: BoundReportOptions = {}): Promise<BoundReport> {
   const {
@@ -79,6 +84,8 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     seed,
     binarizeSeed = 0,
     progress,
+    workers,
+    pluginModules,
   } = options;
   checkPositiveInt('elboSamples', elboSamples);
   checkPositiveInt('llSamples', llSamples);
@@ -92,61 +99,21 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
   const total = Math.max(llSamples, ks[ks.length - 1]!);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
-  if (seed !== undefined) vae.random.reseed(seed);
-
-  const elbo = new Float64Array(n);
-  const rec = new Float64Array(n);
-  const kl = new Float64Array(n);
-  const ll = new Float64Array(n);
-  const ess = new Float64Array(n);
-  const paretoK = new Float64Array(n);
-  const iw = ks.map(() => new Float64Array(n));
-  let klExact = true;
+  await ensureBackend();
   const groups = ks.map((k) => Math.floor(total / k));
-
-  const bar = createProgress(`bound report (S=${elboSamples}, K=${total})`, n * (elboSamples + total), progress === undefined ? {} : { enabled: progress });
-  try {
-    for (const { x, start, end } of rowBatches(data, batchSize, { binarizeSeed })) {
-      vae.checkInput(x, 'data');
-      const b = end - start;
-      // ELBO averaged over S draws, chunked: the ELBO is linear in the per-draw terms.
-      for (let done = 0; done < elboSamples; ) {
-        const c = Math.min(chunk, elboSamples - done);
-        const r = vae.elbo(x, { samples: c });
-        klExact &&= r.klExact;
-        const [e, re, k] = await Promise.all([r.elbo.data(), r.reconstruction.data(), r.kl.data()]);
-        r.elbo.dispose();
-        r.reconstruction.dispose();
-        r.kl.dispose();
-        for (let i = 0; i < b; i++) {
-          elbo[start + i] = elbo[start + i]! + (c * e[i]!) / elboSamples;
-          rec[start + i] = rec[start + i]! + (c * re[i]!) / elboSamples;
-          kl[start + i] = kl[start + i]! + (c * k[i]!) / elboSamples;
-        }
-        done += c;
-        bar.tick(c * b);
-      }
-      const accs = ks.map((k) => new LogMeanExpAccumulator(b, k));
-      const llAcc = new LogMeanExpAccumulator(b, llSamples);
-      const diag = new ImportanceDiagnosticsAccumulator(b, llSamples);
-      let drawn = 0;
-      await streamLogWeights(vae, x, { samples: total, chunk, onChunk: (c) => bar.tick(c * b) }, (lw, c) => {
-        for (const a of accs) a.push(lw, c);
-        diag.push(lw, c);
-        if (drawn < llSamples) {
-          const use = Math.min(c, llSamples - drawn);
-          llAcc.push(use === c ? lw : lw.subarray(0, use * b), use);
-        }
-        drawn += c;
-      });
-      accs.forEach((a, j) => iw[j]!.set(a.value(), start));
-      ll.set(llAcc.value(), start);
-      ess.set(diag.ess(), start);
-      paretoK.set(diag.paretoK(), start);
-    }
-  } finally {
-    bar.stop();
-  }
+  const r = await evaluateRows(vae, data, { kind: 'bounds', elboSamples, iwaeSamples: ks, llSamples, chunk }, {
+    batchSize,
+    binarizeSeed,
+    seed: seed ?? drawSeed(vae),
+    label: `bound report (S=${elboSamples}, K=${total})`,
+    ...(progress === undefined ? {} : { progress }),
+    ...(workers === undefined ? {} : { workers }),
+    ...(pluginModules ? { pluginModules } : {}),
+  });
+  if (r.fallback) warn(r.fallback);
+  const { elbo, reconstruction: rec, kl, logLikelihood: ll } = r.perRow as Record<'elbo' | 'reconstruction' | 'kl' | 'logLikelihood', Float64Array>;
+  const iw = ks.map((k) => r.perRow[`iwae:${k}`]!);
+  const klExact = r.flags.klExact ?? true;
   return {
     rows: n,
     elboSamples,
@@ -158,8 +125,9 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     iwae: ks.map((k, j) => ({ samples: k, groups: groups[j]!, ...meanStdErr(iw[j]!) })),
     logLikelihood: meanStdErr(ll),
     gap: meanStdErr(difference(ll, elbo)),
-    diagnostics: summarizeDiagnostics(ess, paretoK, llSamples),
+    diagnostics: summarizeDiagnostics(r.perRow.ess!, r.perRow.paretoK!, llSamples),
     seed: seed ?? null,
+    threads: r.threads,
   };
 }
 

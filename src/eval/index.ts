@@ -9,6 +9,8 @@ export {
   type LogLikelihoodOptions,
   type LogLikelihoodEstimate,
 } from './log-likelihood.js';
+export { batchSeed, evaluateBatch, samplesPerRow, type EvalTask, type BatchResult } from './batch-evaluation.js';
+export { evaluateRows, autoWorkers, type RowSplitOptions, type RowSplitResult } from './row-split.js';
 export {
   boundReport,
   formatBoundReport,

@@ -1,9 +1,11 @@
 import { tf } from '../core/tf.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import type { Vae } from '../core/vae.js';
-import { createProgress, type Progress } from './progress.js';
-import { rowBatches, rowCount, type EvalData } from './rows.js';
+import type { Progress } from './progress.js';
+import { evaluateRows, type RowSplitOptions } from './row-split.js';
+import { rowCount, type EvalData } from './rows.js';
 import { meanStdErr } from './stats.js';
-import { ImportanceDiagnosticsAccumulator, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
+import { summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
 /**
  * Running log-mean-exp over the sample axis, per row, in float64, for groups of G consecutive
@@ -111,16 +113,16 @@ export async function streamLogWeights(
   }
 }
 
-export interface LogLikelihoodOptions {
+export interface LogLikelihoodOptions extends RowSplitOptions {
   /** K, importance samples per row (default 5000). */
   samples?: number;
   /** Samples drawn per network call (default 100); memory grows with chunk × batchSize × P. */
   chunk?: number;
-  /** Rows per batch (default 100). The value depends on the batching only through the noise order. */
+  /** Rows per batch (default 100); also the unit of work of a worker thread. */
   batchSize?: number;
   /** Progress bar (TTY) or lines (otherwise); `false` for none. Default: on unless `VAEKIT_QUIET=1`. */
   progress?: boolean;
-  /** Reseeds `vae.random` before the first draw, for a reproducible estimate. */
+  /** Seed of the noise (batch j draws from `batchSeed(seed, j)`); absent: one drawn from `vae.random`. */
   seed?: number;
   /** Seed of the one-off binarisation of a `binarize: 'dynamic'` data set (default 0). */
   binarizeSeed?: number;
@@ -137,6 +139,10 @@ export interface LogLikelihoodEstimate {
   perRow: Float64Array;
   /** K. */
   samples: number;
+  /** Worker threads the rows were split over (1: the calling thread). */
+  threads: number;
+  /** Every per-row field the batch evaluation produced (`logLikelihood` and any others), in row order. */
+  fields: Record<string, Float64Array>;
   /** Effective sample size (Σw)²/Σw² of each row's K weights. */
   ess: Float64Array;
   /** PSIS Pareto k̂ of each row's K weights (> 0.7: that row's log p̂ is unreliable). */
@@ -156,43 +162,51 @@ export interface LogLikelihoodEstimate {
  *
  * Streamed over K in chunks with a running float64 log-sum-exp per row (see
  * `LogMeanExpAccumulator`), batched over rows: memory is bounded by one chunk whatever K is.
- * `vae.random` draws normals in a chunk-independent order (`Random`), so for a given seed and
- * batch size the value is the same for every chunk size (to float32 rounding of the network),
- * provided the encoder draws all its noise per call as one `normal([K, B, ·])` — every built-in
- * encoder does (the hierarchical and two-level ones draw u and z together and split). An encoder
- * that makes two calls interleaves them per chunk: its estimate is equally valid but changes
- * with the chunk size.
+ * Batch j draws its noise from its own seed `batchSeed(seed, j)`, so the batches can be
+ * evaluated on worker threads (`workers`, see `evaluateRows`) and the value is the same for
+ * every worker count. `vae.random` draws normals in a chunk-independent order (`Random`), so for
+ * a given seed and batch size the value is also the same for every chunk size (to float32
+ * rounding of the network), provided the encoder draws all its noise per call as one
+ * `normal([K, B, ·])` — every built-in encoder does (the hierarchical and two-level ones draw u
+ * and z together and split). An encoder that makes two calls interleaves them per chunk: its
+ * estimate is equally valid but changes with the chunk size.
  */
 export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: LogLikelihoodOptions = {}): Promise<LogLikelihoodEstimate> {
-  const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label } = options;
+  const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label, workers, pluginModules } = options;
   checkPositiveInt('samples', samples);
   checkPositiveInt('chunk', chunk);
   checkPositiveInt('batchSize', batchSize);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
-  if (seed !== undefined) vae.random.reseed(seed);
-  const perRow = new Float64Array(n);
-  const ess = new Float64Array(n);
-  const paretoK = new Float64Array(n);
-  const bar = createProgress(label ?? `log p̂(x), K=${samples}`, n * samples, progress === undefined ? {} : { enabled: progress });
-  try {
-    for (const { x, start, end } of rowBatches(data, batchSize, { binarizeSeed })) {
-      vae.checkInput(x, 'data');
-      const acc = new LogMeanExpAccumulator(end - start, samples);
-      const diag = new ImportanceDiagnosticsAccumulator(end - start, samples);
-      await streamLogWeights(vae, x, { samples, chunk, onChunk: (c) => bar.tick(c * (end - start)) }, (lw, c) => {
-        acc.push(lw, c);
-        diag.push(lw, c);
-      });
-      perRow.set(acc.value(), start);
-      ess.set(diag.ess(), start);
-      paretoK.set(diag.paretoK(), start);
-    }
-  } finally {
-    bar.stop();
-  }
+  await ensureBackend();
+  const r = await evaluateRows(vae, data, { kind: 'log-likelihood', samples, chunk }, {
+    batchSize,
+    binarizeSeed,
+    seed: seed ?? drawSeed(vae),
+    label: label ?? `log p̂(x), K=${samples}`,
+    ...(progress === undefined ? {} : { progress }),
+    ...(workers === undefined ? {} : { workers }),
+    ...(pluginModules ? { pluginModules } : {}),
+  });
+  if (r.fallback) warn(r.fallback);
+  const perRow = r.perRow.logLikelihood!;
   const { mean, stdErr } = meanStdErr(perRow);
-  return { mean, stdErr, perRow, samples, ess, paretoK, diagnostics: summarizeDiagnostics(ess, paretoK, samples) };
+  const ess = r.perRow.ess!;
+  const paretoK = r.perRow.paretoK!;
+  return { mean, stdErr, perRow, samples, threads: r.threads, fields: r.perRow, ess, paretoK, diagnostics: summarizeDiagnostics(ess, paretoK, samples) };
+}
+
+/** A seed for an unseeded evaluation, drawn from (and advancing) the model's generator. */
+export function drawSeed(vae: Vae): number {
+  return Math.floor(vae.random.uniform() * 4294967296) >>> 0;
+}
+
+/** Says once per message on stderr (unless `VAEKIT_QUIET=1`) why an evaluation ran on one thread. */
+const warned = new Set<string>();
+export function warn(message: string): void {
+  if (warned.has(message) || typeof process === 'undefined' || process.env?.VAEKIT_QUIET === '1') return;
+  warned.add(message);
+  process.stderr?.write(`vaekit: ${message}\n`);
 }
 
 import { checkPositiveInt } from '../core/checks.js';

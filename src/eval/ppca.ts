@@ -2,6 +2,7 @@ import { tf } from '../core/tf.js';
 import { DIAGONAL_GAUSSIAN } from '../core/posterior.js';
 import { LOG_2PI } from '../core/math.js';
 import type { Vae } from '../core/vae.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import { cholesky, choleskySolve, matmul, matrix, symmetricEigen, transpose, type Matrix } from '../core/linalg.js';
 import { LinearGaussianModel } from '../data/linear-gaussian.js';
 import type { Dataset } from '../data/dataset.js';
@@ -287,6 +288,7 @@ export async function exactVaeReport(vae: Vae, data: EvalData, options: ExactVae
   const model = decoderModel(vae);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
+  await ensureBackend();
   if (seed !== undefined) vae.random.reseed(seed);
   const elbo = new Float64Array(n);
   const logp = new Float64Array(n);

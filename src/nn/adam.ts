@@ -137,6 +137,14 @@ export class Adam {
     this.steps = s.steps;
   }
 
+  /**
+   * The number of non-finite values (NaN, ±∞) in the weights and both moments, as a scalar on
+   * the backend (caller-owned): 0 when an update left everything finite.
+   */
+  nonFiniteCount(): tf.Scalar {
+    return tf.tidy(() => tf.addN([...this.variables, ...this.m, ...this.v].map((x) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(x)), 'float32'))))) as tf.Scalar;
+  }
+
   static disposeSnapshot(s: AdamSnapshot): void {
     tf.dispose([...s.weights, ...s.m, ...s.v]);
   }

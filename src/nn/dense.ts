@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
+import { checkTensorSize } from '../core/checks.js';
 import type { NamedVariable, Parametrised } from '../core/variables.js';
 import { matMul } from './mat-mul.js';
 
@@ -26,7 +27,7 @@ export class Dense implements Parametrised {
     random: Random,
     { init = 'glorot', bias = 0, trainable = true }: DenseOptions = {},
   ) {
-    const w = new Float32Array(inDim * outDim);
+    const w = new Float32Array(checkTensorSize('a dense layer', [inDim, outDim]));
     if (init === 'glorot') {
       const limit = Math.sqrt(6 / (inDim + outDim));
       for (let i = 0; i < w.length; i++) w[i] = (2 * random.uniform() - 1) * limit;

@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import type { Random } from '../core/random.js';
+import { checkLayerSizes } from '../core/checks.js';
 import { prefixed, type NamedVariable, type Parametrised } from '../core/variables.js';
 import { activate, type Activation } from './activation.js';
 import { Dense } from './dense.js';
@@ -20,6 +21,7 @@ export class Mlp implements Parametrised {
     readonly outDim?: number,
   ) {
     const sizes = [inDim, ...hidden, ...(outDim !== undefined ? [outDim] : [])];
+    checkLayerSizes('a network', sizes);
     this.layers = [];
     for (let i = 0; i + 1 < sizes.length; i++) this.layers.push(new Dense(sizes[i]!, sizes[i + 1]!, random));
   }

@@ -2,7 +2,18 @@ import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
 import type { Vae } from '../core/vae.js';
 import type { EpochRecord, RandomState, TrainerState } from './trainer.js';
-import { decodeWeightGroup, loadSavedModel, saveVae, SavedModelError, type LoadedModel, type WriteStage } from './saved-model.js';
+import {
+  decodeWeightGroup,
+  loadSavedModel,
+  nonFiniteValues,
+  NonFiniteWeightsError,
+  saveVae,
+  SavedModelError,
+  type LoadedModel,
+  type LoadOptions,
+  type WeightGroupFile,
+  type WriteStage,
+} from './saved-model.js';
 
 /** The optimiser's moments and iteration count, tfjs binary layout (manifest in model.json `checkpoint.optimizer`). */
 export const OPTIMIZER_FILE = 'optimizer.bin';
@@ -36,13 +47,14 @@ export interface SaveCheckpointOptions {
  * random-generator states, history) in model.json. `state` is what the trainer's `onEpochEnd`
  * captures (its tensors stay the caller's); `null` saves the initial weights as epoch 0.
  * Written atomically as one set: a crash during the save leaves the previous checkpoint loadable.
+ * Refused (`NonFiniteWeightsError`, nothing written) when a weight or optimiser moment is not finite.
  */
 export async function saveCheckpoint(dir: string, vae: Vae, state: TrainerState | null, options: SaveCheckpointOptions): Promise<void> {
   let checkpoint: CheckpointInfo = { epoch: 0, steps: 0, history: [] };
-  const extraFiles = [];
+  const extraFiles: WeightGroupFile[] = [];
   if (state) {
     const { data, specs } = await tf.io.encodeWeights(state.optimizer.map((w) => ({ name: w.name, tensor: w.tensor })));
-    extraFiles.push({ name: OPTIMIZER_FILE, bytes: new Uint8Array(data as ArrayBuffer) });
+    extraFiles.push({ name: OPTIMIZER_FILE, bytes: new Uint8Array(data as ArrayBuffer), specs });
     // Every JSON field of the state is kept (epoch, steps, random states, history, and any the
     // trainer adds later); the optimiser tensors go to optimizer.bin.
     const { optimizer: _tensors, ...json } = state;
@@ -68,8 +80,11 @@ export interface LoadedCheckpoint extends LoadedModel {
   state: TrainerState | null;
 }
 
-/** Loads the last complete checkpoint of a run directory (model and trainer state). */
-export async function loadCheckpoint(dir: string, options: { plugins?: readonly ContainerModule[] } = {}): Promise<LoadedCheckpoint> {
+/**
+ * Loads the last complete checkpoint of a run directory (model and trainer state); options as for
+ * `loadSavedModel` (non-finite optimiser moments are refused too, unless `allowNonFinite`).
+ */
+export async function loadCheckpoint(dir: string, options: LoadOptions & { plugins?: readonly ContainerModule[] } = {}): Promise<LoadedCheckpoint> {
   const loaded = await loadSavedModel(dir, options);
   const info = loaded.manifest.checkpoint as CheckpointInfo | undefined;
   if (!info || typeof info !== 'object' || !Number.isInteger(info.epoch)) {
@@ -82,7 +97,13 @@ export async function loadCheckpoint(dir: string, options: { plugins?: readonly 
       loaded.vae.dispose();
       throw new SavedModelError(dir, `checkpoint at epoch ${info.epoch} lacks the optimiser or random-generator state`);
     }
-    const tensors = decodeWeightGroup(loaded.file(OPTIMIZER_FILE), info.optimizer.weights);
+    const bytes = loaded.file(OPTIMIZER_FILE);
+    const bad = options.allowNonFinite ? [] : nonFiniteValues(bytes, info.optimizer.weights);
+    if (bad.length) {
+      loaded.vae.dispose();
+      throw new NonFiniteWeightsError(dir, OPTIMIZER_FILE, bad, `cannot resume from the checkpoint of epoch ${info.epoch} (pass allowNonFinite to inspect it)`, 'holds');
+    }
+    const tensors = decodeWeightGroup(bytes, info.optimizer.weights);
     state = {
       ...(info as unknown as TrainerState),
       optimizer: info.optimizer.weights.map((s) => ({ name: s.name, tensor: tensors[s.name]! })),

@@ -10,18 +10,44 @@ export interface RandomState {
   spare: number | null;
 }
 
-/** Training hit a non-finite loss or gradient; the weights are those before the bad step. */
+/**
+ * Training hit a non-finite loss or gradient, or an update that made a weight or an optimiser
+ * moment non-finite (`nonFiniteAfterUpdate` > 0, `value` NaN); the weights are those before the bad step.
+ */
 export class NonFiniteLossError extends Error {
   constructor(
     readonly epoch: number,
     readonly step: number,
     readonly value: number,
+    /** How many weights and moments the rolled-back update made non-finite (0: the loss or gradient was). */
+    readonly nonFiniteAfterUpdate = 0,
   ) {
     super(
-      `training stopped: non-finite loss or gradient (${value}) at epoch ${epoch}, step ${step}; ` +
+      (nonFiniteAfterUpdate > 0
+        ? `training stopped: the update at epoch ${epoch}, step ${step} made ${nonFiniteAfterUpdate} weights or optimiser moments non-finite (NaN or ±Infinity) and was rolled back; `
+        : `training stopped: non-finite loss or gradient (${value}) at epoch ${epoch}, step ${step}; `) +
         `the model keeps its last finite weights (try a lower learningRate or β warm-up)`,
     );
     this.name = 'NonFiniteLossError';
+  }
+}
+
+/**
+ * One Adam update that stands only if it leaves every weight and moment finite: otherwise it is
+ * rolled back (weights, moments and step count as before). Returns how many values the update
+ * made non-finite (0: it stands). Reads one number from the backend.
+ */
+export function stepUnlessNonFinite(adam: Adam, grads: readonly tf.Tensor[]): number {
+  const before = adam.snapshot();
+  try {
+    adam.step(grads);
+    const count = adam.nonFiniteCount();
+    const bad = count.dataSync()[0]!;
+    count.dispose();
+    if (bad > 0) adam.restore(before);
+    return bad;
+  } finally {
+    Adam.disposeSnapshot(before);
   }
 }
 
@@ -104,13 +130,13 @@ export class GuardedStepper {
    */
   step(x: tf.Tensor2D, beta: number, epoch: number, step: number, last: boolean): number[] {
     if (this.o.syncEvery === 1) {
-      let r: { ok: boolean; loss: number };
+      let r: { ok: boolean; loss: number; nonFinite: number };
       try {
         r = this.guardedStep(x, beta);
       } finally {
         x.dispose();
       }
-      if (!r.ok) throw new NonFiniteLossError(epoch + 1, step + 1, r.loss);
+      if (!r.ok) throw new NonFiniteLossError(epoch + 1, step + 1, r.loss, r.nonFinite);
       return [r.loss];
     }
     const losses: number[] = [];
@@ -143,7 +169,7 @@ export class GuardedStepper {
     const check = tf.tidy(() =>
       tf.concat([
         tf.stack(pending.map((p) => p.loss!)),
-        tf.reshape(tf.addN(this.o.variables.map((v) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(v)), 'float32')))), [1]),
+        tf.reshape(this.o.adam.nonFiniteCount(), [1]),
       ]),
     );
     const values = check.dataSync() as Float32Array;
@@ -172,16 +198,19 @@ export class GuardedStepper {
     return value;
   }
 
-  /** The checked step: reads the loss and ‖g‖² and applies the update only when both are finite. */
-  private guardedStep(x: tf.Tensor2D, beta: number): { ok: boolean; loss: number } {
+  /**
+   * The checked step: reads the loss and ‖g‖² and applies the update only when both are finite;
+   * an update that makes a weight or moment non-finite is rolled back (`stepUnlessNonFinite`).
+   */
+  private guardedStep(x: tf.Tensor2D, beta: number): { ok: boolean; loss: number; nonFinite: number } {
     const { value, grads } = this.o.gradients(x, beta);
     try {
       const check = tf.tidy(() => tf.stack([value, tf.addN(grads.map((g) => tf.sum(tf.square(g))))]));
       const [loss, gradSq] = check.dataSync() as Float32Array;
       check.dispose();
-      if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) return { ok: false, loss: Number.isFinite(loss!) ? gradSq! : loss! };
-      this.o.adam.step(grads);
-      return { ok: true, loss: loss! };
+      if (!Number.isFinite(loss!) || !Number.isFinite(gradSq!)) return { ok: false, loss: Number.isFinite(loss!) ? gradSq! : loss!, nonFinite: 0 };
+      const nonFinite = stepUnlessNonFinite(this.o.adam, grads);
+      return nonFinite > 0 ? { ok: false, loss: Number.NaN, nonFinite } : { ok: true, loss: loss!, nonFinite: 0 };
     } finally {
       tf.dispose([value, ...grads]);
     }
@@ -200,7 +229,7 @@ export class GuardedStepper {
     try {
       this.pending.forEach((p, i) => {
         const r = this.guardedStep(p.x, p.beta);
-        if (!r.ok) throw new NonFiniteLossError(epoch + 1, this.windowStart + i, r.loss);
+        if (!r.ok) throw new NonFiniteLossError(epoch + 1, this.windowStart + i, r.loss, r.nonFinite);
         replayed.push(r.loss);
       });
     } finally {

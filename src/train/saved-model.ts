@@ -1,12 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
+import { ensureBackend } from '../backend/select-backend.js';
 import type { ModelSpec, Vae } from '../core/vae.js';
 import { ConfigError } from '../config/errors.js';
 import { createVae } from '../config/create-vae.js';
 import { parseConfig, type VaeConfig } from '../config/schema.js';
+import { describeSave, MODEL_FILE, readFileSet, readPreviousSet, SavedModelError, writeFileSet, type ReadSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
+import { heldLock, lockDirectory } from './run-lock.js';
+import { ensureDirectory } from './output-path.js';
+
+export { MODEL_FILE, previousName, SavedModelError, writeFileAtomic, writeFileSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
 
 /** `format` of a vaekit model.json. */
 export const MODEL_FORMAT = 'vaekit-model';
@@ -17,11 +20,8 @@ export const MODEL_FORMAT = 'vaekit-model';
  */
 export const MODEL_FORMAT_VERSION = 1;
 
-export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const CONFIG_FILE = 'config.json';
-/** The name of a file of the previous complete set, kept while a new one is written (`.prev-model.json`, …). */
-export const previousName = (name: string) => `.prev-${name}`;
 
 /** The model.json of a saved model. */
 export interface ModelManifest {
@@ -40,158 +40,59 @@ export interface ModelManifest {
   savedAt: string;
 }
 
-/** A saved model directory that is missing, damaged or of another version. */
-export class SavedModelError extends Error {
+/** Weights (or optimiser moments) that are NaN or ±Infinity: refused by the writers and, unless asked, by the loader. */
+export class NonFiniteWeightsError extends SavedModelError {
   constructor(
-    readonly dir: string,
-    message: string,
+    dir: string,
+    readonly file: string,
+    readonly counts: readonly { name: string; count: number; size: number }[],
+    what: string,
+    verb: 'holds' | 'would hold' = 'would hold',
   ) {
-    super(`${dir}: ${message}`);
-    this.name = 'SavedModelError';
+    const total = counts.reduce((a, c) => a + c.count, 0);
+    const listed = counts.slice(0, 3).map((c) => `"${c.name}" (${c.count} of ${c.size})`).join(', ');
+    super(dir, `${what}: ${file} ${verb} ${total} non-finite values (NaN or ±Infinity), in ${listed}${counts.length > 3 ? ` and ${counts.length - 3} more` : ''}`);
+    this.name = 'NonFiniteWeightsError';
   }
 }
 
-export interface SetFile {
-  name: string;
-  bytes: Uint8Array;
-}
-
-/** Test hook: called at each stage of a set write (`temp-written`, `backed-up`, `renamed:<file>`); throwing simulates a crash there. */
-export type WriteStage = (stage: string) => void;
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems cannot fsync a directory; the renames are still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** Writes `bytes` to a new temporary file in `dir`, flushed to disk; returns its path. */
-function writeTemp(dir: string, name: string, bytes: Uint8Array): string {
-  const tmp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx');
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  return tmp;
-}
-
-/** Writes one file atomically: a temporary file in the same folder, fsync, rename over the target. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const dir = dirname(path);
-  const name = basename(path);
-  const tmp = writeTemp(dir, name, bytes);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
-
-/** The files of a set as named by the manifest (`base`) or of the previous set. */
-const setPath = (dir: string, name: string, previous: boolean) => join(dir, previous ? previousName(name) : name);
-
-/** Reads and checks a manifest and the sizes and hashes of its files; null when the set is incomplete. */
-function verifiedSet(dir: string, previous: boolean): { manifest: ModelManifest; problem?: undefined } | { manifest?: undefined; problem: string } {
-  const mPath = setPath(dir, MODEL_FILE, previous);
-  if (!existsSync(mPath)) return { problem: `no ${MODEL_FILE}` };
-  let manifest: ModelManifest;
-  try {
-    manifest = JSON.parse(readFileSync(mPath, 'utf8')) as ModelManifest;
-  } catch (e) {
-    return { problem: `${MODEL_FILE} is not valid JSON (${(e as Error).message})` };
-  }
-  if (manifest === null || typeof manifest !== 'object' || typeof manifest.files !== 'object' || manifest.files === null) {
-    return { manifest };
-  }
-  for (const [name, want] of Object.entries(manifest.files)) {
-    const p = setPath(dir, name, previous);
-    if (!existsSync(p)) return { problem: `${name} is missing` };
-    if (statSync(p).size !== want.bytes) return { problem: `${name} has ${statSync(p).size} bytes; ${MODEL_FILE} expects ${want.bytes}` };
-    if (sha256(readFileSync(p)) !== want.sha256) return { problem: `${name} does not match the checksum in ${MODEL_FILE}` };
-  }
-  return { manifest };
-}
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 
 /**
- * Writes a set of files whose last file `model.json` commits it (it holds the sizes and hashes
- * of the others). Every file goes to a temporary file in `dir` first (fsync'd); then, if the
- * current set is complete, it is kept as `*.prev` (hard links named `.prev-<file>`, so no copy); then the temporary
- * files are renamed over the targets, model.json last. At every moment either the current set
- * or the `.prev` set is complete, so a crash or a full disk never loses the last good save;
- * `readSavedSet` falls back to `.prev` when the current set does not verify.
+ * The non-finite values of each float32 tensor of a tfjs weights group (`bytes` laid out as
+ * `specs` say, as `tf.io.encodeWeights` writes them); only tensors that have some are listed.
  */
-export function writeFileSet(dir: string, files: readonly SetFile[], manifest: Omit<ModelManifest, 'files'>, stage: WriteStage = () => {}): void {
-  const full: ModelManifest = {
-    ...manifest,
-    files: Object.fromEntries(files.map((f) => [f.name, { bytes: f.bytes.length, sha256: sha256(f.bytes) }])),
-  } as ModelManifest;
-  const all: SetFile[] = [...files, { name: MODEL_FILE, bytes: new TextEncoder().encode(`${JSON.stringify(full, null, 1)}\n`) }];
-  const temps: string[] = [];
-  try {
-    for (const f of all) temps.push(writeTemp(dir, f.name, f.bytes));
-    stage('temp-written');
-    // Keep the current set as the previous one, only if it is complete (never replace a good
-    // .prev set by a half-written current one).
-    if (verifiedSet(dir, false).manifest) {
-      const names = [...new Set([...Object.keys(verifiedSet(dir, false).manifest!.files ?? {}), MODEL_FILE])];
-      for (const name of names) {
-        const link = join(dir, `.${name}.prev-${process.pid}-${randomBytes(4).toString('hex')}`);
-        linkSync(join(dir, name), link);
-        renameSync(link, setPath(dir, name, true));
-      }
-      fsyncDir(dir);
+export function nonFiniteValues(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[]): { name: string; count: number; size: number }[] {
+  const out: { name: string; count: number; size: number }[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const width = DTYPE_BYTES[s.dtype];
+    if (width === undefined || s.quantization) throw new Error(`"${s.name}": cannot check values of dtype ${s.dtype}${s.quantization ? ' (quantized)' : ''}`);
+    if (s.dtype === 'float32') {
+      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, size * 4);
+      let count = 0;
+      for (let i = 0; i < size; i++) if (!Number.isFinite(view.getFloat32(4 * i, true))) count++;
+      if (count > 0) out.push({ name: s.name, count, size });
     }
-    stage('backed-up');
-  } catch (e) {
-    for (const t of temps) rmSync(t, { force: true });
-    throw e;
+    offset += size * width;
   }
-  for (let i = 0; i < all.length; i++) {
-    renameSync(temps[i]!, join(dir, all[i]!.name));
-    temps[i] = '';
-    stage(`renamed:${all[i]!.name}`);
-  }
-  fsyncDir(dir);
+  return out;
 }
 
-/** Reads the current complete set of a model directory, or the previous one if the current was half-written. */
-export function readSavedSet(dir: string): { manifest: ModelManifest; previous: boolean; file(name: string): Buffer } {
-  if (!existsSync(dir)) throw new SavedModelError(dir, 'no such directory (a saved model is a directory with config.json, model.json and weights.bin)');
-  if (!statSync(dir).isDirectory()) throw new SavedModelError(dir, 'not a directory (a saved model is a directory with config.json, model.json and weights.bin)');
-  const current = verifiedSet(dir, false);
-  let previous = false;
-  let manifest = current.manifest;
-  if (!manifest) {
-    const prev = verifiedSet(dir, true);
-    if (!prev.manifest) {
-      if (current.problem === `no ${MODEL_FILE}` && prev.problem === `no ${MODEL_FILE}`) {
-        throw new SavedModelError(dir, `not a saved vaekit model: no ${MODEL_FILE} (a saved model has config.json, model.json and weights.bin; train one with \`vaekit train\`)`);
-      }
-      throw new SavedModelError(dir, `the saved model is damaged: ${current.problem}${prev.problem !== `no ${MODEL_FILE}` ? `; the previous copy too: ${prev.problem}` : ''}`);
-    }
-    manifest = prev.manifest;
-    previous = true;
+export interface WeightGroupFile extends SetFile {
+  /** The tfjs weights manifest entries of `bytes`: its float32 values are checked to be finite before writing. */
+  specs: readonly tf.io.WeightsManifestEntry[];
+}
+
+/** Whether a set's model.json passes `checkManifest`. */
+function checkedManifest(set: ReadSet): boolean {
+  try {
+    checkManifest('', set.manifest as ModelManifest);
+    return true;
+  } catch {
+    return false;
   }
-  checkManifest(dir, manifest);
-  return { manifest, previous, file: (name) => readFileSync(setPath(dir, name, previous)) };
 }
 
 function checkManifest(dir: string, m: ModelManifest): void {
@@ -219,8 +120,8 @@ export interface SaveOptions {
   config?: unknown;
   /** User plugin module paths, recorded as a hint for loading. */
   plugins?: string[];
-  /** More files for the set (checkpoints add optimizer.bin). */
-  extraFiles?: SetFile[];
+  /** More files for the set (checkpoints add optimizer.bin; weight groups are checked to be finite). */
+  extraFiles?: (SetFile | WeightGroupFile)[];
   /** Stored as `checkpoint` in model.json. */
   checkpoint?: unknown;
   /** Test hook (see `WriteStage`). */
@@ -239,16 +140,24 @@ export async function encodeVaeWeights(vae: Vae): Promise<{ specs: tf.io.Weights
  * `weights.bin` (the weights, tfjs binary layout) and `model.json` (format version, the model
  * section, the tfjs weights manifest `[{ paths: ['weights.bin'], weights }]`, and sizes and
  * SHA-256 of the other files). The set is written atomically (see `writeFileSet`): a crash
- * during the save leaves the previous save loadable.
+ * during the save leaves the previous save loadable. The directory is locked for the save (unless
+ * this process holds its lock already); every weight must be finite (`NonFiniteWeightsError`).
  */
 export async function saveVae(vae: Vae, dir: string, options: SaveOptions = {}): Promise<void> {
-  mkdirSync(dir, { recursive: true });
   const config = options.config ?? { model: vae.spec };
   const { specs, bytes } = await encodeVaeWeights(vae);
+  const bad = nonFiniteValues(bytes, specs);
+  if (bad.length) throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, 'refusing to save (the previous save is kept)');
+  for (const f of options.extraFiles ?? []) {
+    if (!('specs' in f)) continue;
+    const badExtra = nonFiniteValues(f.bytes, f.specs);
+    if (badExtra.length) throw new NonFiniteWeightsError(dir, f.name, badExtra, 'refusing to save (the previous save is kept)');
+  }
+  ensureDirectory(dir, dir);
   const files: SetFile[] = [
     { name: CONFIG_FILE, bytes: new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`) },
     { name: WEIGHTS_FILE, bytes },
-    ...(options.extraFiles ?? []),
+    ...(options.extraFiles ?? []).map((f) => ({ name: f.name, bytes: f.bytes })),
   ];
   const manifest: Omit<ModelManifest, 'files'> = {
     format: MODEL_FORMAT,
@@ -259,12 +168,24 @@ export async function saveVae(vae: Vae, dir: string, options: SaveOptions = {}):
     ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
     savedAt: new Date().toISOString(),
   };
-  writeFileSet(dir, files, manifest, options.stage);
+  // One writer per directory: this process's lock (a training run holds one), else one for this save.
+  const held = heldLock(dir);
+  const own = held ? null : await lockDirectory(dir);
+  try {
+    (held ?? own)!.assertHeld();
+    writeFileSet(dir, files, manifest, options.stage);
+  } finally {
+    await own?.release();
+  }
 }
 
 export interface LoadOptions {
   /** User plugin modules the model's config names (built-ins are found by name). */
   plugins?: readonly ContainerModule[];
+  /** Load the previous save when the current files were edited or damaged after their save (otherwise an error naming the file). */
+  usePrevious?: boolean;
+  /** Load weights that are NaN or ±Infinity, to inspect them (otherwise `NonFiniteWeightsError`). */
+  allowNonFinite?: boolean;
 }
 
 export interface LoadedModel {
@@ -272,9 +193,11 @@ export interface LoadedModel {
   /** config.json, validated (defaults filled in). */
   config: VaeConfig;
   manifest: ModelManifest;
-  /** True when the last save was interrupted and the previous complete save was loaded. */
+  /** True when the previous complete save was loaded (see `recovery` for why). */
   recovered: boolean;
-  /** Reads another file of the loaded set (e.g. optimizer.bin of a checkpoint). */
+  /** Why the previous save was loaded, and what it is. */
+  recovery?: SetRecovery;
+  /** The bytes of another file of the loaded set (e.g. optimizer.bin of a checkpoint), exactly those whose hash was checked. */
   file(name: string): Buffer;
 }
 
@@ -291,12 +214,30 @@ export function decodeWeightGroup(bytes: Buffer, specs: tf.io.WeightsManifestEnt
  * Loads a saved model directory (or a training run directory, which is one): rebuilds the
  * Vae from config.json with `createVae` (plugins found by name; pass user plugins in
  * `plugins`), checks the format version and that every weight in model.json exists in the
- * rebuilt model with the same shape, then assigns the weights. Errors say which file, which
- * weight and what to do.
+ * rebuilt model with the same shape and that every weight is finite, then assigns the weights.
+ * Each file is read once and the bytes used are those whose hash was checked; how an unverified
+ * set is handled (a save in flight, an interrupted save, an edited file) is `readFileSet`'s.
+ * Errors say which file, which weight and what to do.
  */
 export async function loadSavedModel(dir: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  const set = readSavedSet(dir);
-  const { manifest } = set;
+  await ensureBackend();
+  let set: ReadSet = await readFileSet(dir, options.usePrevious ? { usePrevious: true } : {});
+  checkManifest(dir, set.manifest as ModelManifest);
+  // Non-finite weights (saved by an older vaekit, or written by hand): refused, or with usePrevious the previous save.
+  const finiteProblem = (s: ReadSet) => (options.allowNonFinite ? [] : nonFiniteValues(s.file(WEIGHTS_FILE), (s.manifest as ModelManifest).weightsManifest[0]!.weights));
+  const bad = finiteProblem(set);
+  if (bad.length) {
+    const prev = set.previous ? null : readPreviousSet(dir);
+    const prevUsable = prev !== null && checkedManifest(prev) && finiteProblem(prev).length === 0;
+    if (options.usePrevious && prevUsable) {
+      const total = bad.reduce((a, c) => a + c.count, 0);
+      set = { ...prev, recovery: { kind: 'non-finite', found: `${WEIGHTS_FILE} holds ${total} non-finite values (NaN or ±Infinity)`, previous: describeSave(prev.manifest) } };
+    } else {
+      const hint = prevUsable ? `load the previous save (${describeSave(prev.manifest)}) with usePrevious (vaekit: --use-previous), or pass allowNonFinite to inspect it` : 'pass allowNonFinite to inspect it';
+      throw new NonFiniteWeightsError(dir, WEIGHTS_FILE, bad, `cannot load the model (${hint})`, 'holds');
+    }
+  }
+  const manifest = set.manifest as ModelManifest;
   let config: VaeConfig;
   try {
     config = parseConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8')));
@@ -342,7 +283,7 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
     vae.dispose();
     throw e;
   }
-  return { vae, config, manifest, recovered: set.previous, file: set.file };
+  return { vae, config, manifest, recovered: set.previous, ...(set.recovery ? { recovery: set.recovery } : {}), file: set.file };
 }
 
 /** `loadVae(dir, { plugins })`: the Vae of a saved model (see `loadSavedModel`). */

@@ -10,9 +10,11 @@ import { meanElbo, type ObjectiveSpec } from './training-loss.js';
 import { isObjective, type Objective } from '../core/objective.js';
 import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } from './guarded-stepper.js';
 import type { NamedVariable } from '../core/variables.js';
+import { checkTrainOptions } from './train-options.js';
+import { ensureBackend } from '../backend/select-backend.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
-export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
+export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -87,24 +89,6 @@ export interface TrainerState {
   history: EpochRecord[];
 }
 
-function checkOptions(vae: Vae, data: Dataset, o: TrainOptions): void {
-  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`train.epochs: expected a non-negative integer; got ${JSON.stringify(o.epochs)}`);
-  if (o.batchSize !== undefined) checkPositiveInt('train.batchSize', o.batchSize);
-  if (o.learningRate !== undefined && !(o.learningRate > 0)) {
-    throw new Error(`train.learningRate: expected a positive number; got ${JSON.stringify(o.learningRate)}`);
-  }
-  if (data.dim !== vae.dataDim) {
-    throw new Error(`data: rows of "${data.name}" have ${data.dim} values but the model expects ${vae.dataDim} (model.dataDim)`);
-  }
-  vae.likelihood.validateData?.(data.x, data.dim);
-  if (o.validation) {
-    if (o.validation.dim !== vae.dataDim) {
-      throw new Error(`validation data: rows have ${o.validation.dim} values but the model expects ${vae.dataDim}`);
-    }
-    vae.likelihood.validateData?.(o.validation.x, o.validation.dim);
-  }
-}
-
 /**
  * The gradients of an objective's surrogates w.r.t. the trained variables (in their order). When
  * the objective has a separate encoder surrogate (DReG) and both the encoder and other parts are
@@ -152,7 +136,8 @@ export function objectiveGradients(vae: Vae, objective: Objective, trained: read
  * `GuardedStepper`, which takes the steps and rolls back any non-finite one (see there).
  */
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
-  checkOptions(vae, data, options);
+  checkTrainOptions(vae, data, options);
+  await ensureBackend({ quiet: options.quiet });
   const {
     epochs,
     batchSize = 100,

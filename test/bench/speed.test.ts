@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PluginRegistry, createContainer, createVae, tf } from '../../plugins/index.js';
-import { medianInterval, parseArgs, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+import { medianInterval, parseOptions, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
+import { referenceEnv } from '../../bench/speed/pytorch-reference.js';
+
+/** Whether the PyTorch reference can run here (Debian's python3-torch). */
+const torchHere = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { env: referenceEnv() }).status === 0;
 
 const out = mkdtempSync(join(tmpdir(), 'vaekit-speed-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -11,11 +16,20 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('speed benchmark', () => {
   // The bench asks for wasm by name; VAEKIT_BACKEND (which selectBackend obeys) would override it.
   const otherBackend = !!process.env.VAEKIT_BACKEND && process.env.VAEKIT_BACKEND !== 'wasm';
-  it.skipIf(otherBackend)('runs every encoder × decoder on a tiny budget and writes its Markdown and JSON tables', async () => {
+  it.skipIf(otherBackend)('runs every encoder × decoder on a tiny budget and writes its Markdown and JSON tables; without torch it says so and skips the PyTorch rows', async () => {
     const lines: string[] = [];
     const before = tf.memory().numTensors;
-    const r = await runSpeedBench({ quick: true, backends: ['wasm'], batches: [100], out, progress: false, log: (l) => lines.push(l) });
+    // The "absent" path forced: an interpreter that does not exist.
+    const r = await runSpeedBench({ quick: true, backends: ['wasm'], batches: [100], out, progress: false, python: '/nonexistent/python3', log: (l) => lines.push(l) });
     expect(tf.getBackend()).toBe('wasm');
+    expect(r.pytorch.available).toBe(false);
+    expect(r.pytorch.reason).toMatch(/^no Python at \/nonexistent\/python3 \(ENOENT\); install with `apt-get install python3-torch libopenblas0-pthread`$/);
+    expect(r.skipped).toContain(`PyTorch rows: ${r.pytorch.reason}`);
+    expect(lines[0]).toBe(`speed: PyTorch reference not run: ${r.pytorch.reason}`);
+    expect(r.paired.some((q) => /PyTorch/.test(q.denominator))).toBe(false);
+    expect(r.evaluation.every((e) => e.implementation === 'vaekit' && e.threads === 1)).toBe(true);
+    expect(r.machine.cores).toBeGreaterThan(0);
+    expect(Number.isFinite(r.machine.loadAfter)).toBe(true);
 
     const registry = createContainer().get(PluginRegistry);
     const encoders = registry.names('encoder');
@@ -40,9 +54,11 @@ describe('speed benchmark', () => {
       expect(r.steps.some((o) => o.variant === 'vaekit, fix off' && o.encoder === s.encoder && o.likelihood === s.likelihood)).toBe(true);
       const e = r.evaluation.find((q) => q.encoder === s.encoder && q.likelihood === s.likelihood)!;
       expect(e.samples).toBe(1000);
-      expect(e.estimatesPerSecond).toBeGreaterThan(0);
+      expect(e.rowsPerSecond).toBeGreaterThan(0);
+      expect(e.gflops).toBeGreaterThan(0);
     }
     expect(r.profile[0]!.forward).toBeGreaterThan(0);
+    expect(r.profile[0]!.gflops).toBeGreaterThan(0);
 
     // Matrix-product multiply-adds per step, counted from kernel shapes, equal the closed form: per
     // row, forward 784·200 + 200·200 + 2·200·50 (encoder) + 50·200 + 200·200 + 200·784 (decoder)
@@ -76,18 +92,20 @@ describe('speed benchmark', () => {
     expect(r.checks.find((c) => c.text.startsWith('tensor counts'))!.ok).toBe(true);
 
     const md = readFileSync(join(out, 'speed.md'), 'utf8');
+    expect(md).toContain(`PyTorch reference: not run — ${r.pytorch.reason}.`);
     expect(md).toContain('## wasm, batch 100');
     expect(md).toContain('| encoder | likelihood | variant | ms/step | ± % | steps/s | CPU ms/step | ± % | × hand | matmul MMAC |');
     expect(md).toMatch(/^- (PASS|FAIL) wasm, batch 100: gaussian\/bernoulli step .* faster than hand-written/m);
-    expect(md).toContain('## Target ratios, measured interleaved');
+    expect(md).toContain('## Ratios measured interleaved');
     const json = JSON.parse(readFileSync(join(out, 'speed.json'), 'utf8')) as SpeedResult;
     expect(json.steps).toHaveLength(r.steps.length);
     expect(json.quick).toBe(true);
     expect(lines.join('\n')).toContain('## Targets');
     expect(existsSync(join(out, 'speed.json'))).toBe(true);
     // Nothing is left behind but what building and disposing the models themselves leaves (the
-    // bench builds each combination 3 times: search, steps, IS, and the paired ratios build
-    // gaussian/bernoulli twice more and gaussian/gaussian, planar/… once more); measured per combination.
+    // bench builds each combination 5 times: search, two step variants, the multiply-add count, IS;
+    // the paired ratios build each side once more, and the profile gaussian/bernoulli three times);
+    // measured per combination.
     const leftBehind = tf.memory().numTensors - before;
     let buildLeak = 0;
     for (const s of measured) {
@@ -95,7 +113,8 @@ describe('speed benchmark', () => {
       const config = { latentDim: 50, dataDim: 784, encoder: spec.encoder, prior: spec.prior, likelihood: { type: s.likelihood, hidden: [200, 200], activation: 'tanh' as const } };
       const n0 = tf.memory().numTensors;
       createVae(config).dispose();
-      const builds = 3 + r.paired.filter((q) => q.numerator === `${s.encoder}/${s.likelihood}` || q.denominator === `${s.encoder}/${s.likelihood}`).length;
+      const key = `${s.encoder}/${s.likelihood}`;
+      const builds = 5 + r.paired.filter((q) => q.numerator === key || q.denominator === key).length + (key === 'gaussian/bernoulli' ? 3 : 0);
       buildLeak += builds * (tf.memory().numTensors - n0);
     }
     expect(leftBehind).toBe(buildLeak);
@@ -112,11 +131,49 @@ describe('speed benchmark', () => {
     expect(medianInterval(xs(5))).toEqual([1, 5]);
   });
 
-  it('parses its flags and rejects unknown or malformed ones', () => {
-    const o = parseArgs(['--quick', '--backend', 'wasm,cpu', '--batch', '100,1000', '--filter', 'planar', '--max-time', '2', '--samples', '500']);
-    expect(o).toMatchObject({ quick: true, backends: ['wasm', 'cpu'], batches: [100, 1000], maxTime: 2, isSamples: 500 });
+  it.skipIf(otherBackend || !torchHere)('runs the PyTorch reference interleaved with vaekit and reports the ratios, BLAS and threads', async () => {
+    const lines: string[] = [];
+    const r = await runSpeedBench({ quick: true, backends: ['wasm'], batches: [100], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: (l) => lines.push(l) });
+    expect(r.pytorch.available).toBe(true);
+    expect(r.pytorch.threads).toBe(1);
+    // OpenBLAS picks its own kernels: the bench's environment has no OPENBLAS_CORETYPE.
+    expect(r.pytorch.env!.OPENBLAS_CORETYPE).toBeNull();
+    expect(r.pytorch.env!.MALLOC_MMAP_THRESHOLD_).toBe(String(32 * 1024 * 1024));
+    expect(r.pytorch.blas).toMatch(/OpenBLAS .*; core \w+; 1 OpenBLAS thread\(s\)/);
+    const toTorch = r.paired.filter((q) => q.denominator.startsWith('PyTorch'));
+    expect(toTorch.map((q) => `${q.numerator} ÷ ${q.denominator}`)).toEqual([
+      'gaussian/bernoulli ÷ PyTorch gaussian',
+      'planar/bernoulli ÷ PyTorch planar',
+      'gaussian/bernoulli vaekit IS K=1000, 1 thread ÷ PyTorch IS K=1000, 1 thread',
+      `gaussian/bernoulli vaekit IS K=1000, ${r.machine.cores} threads ÷ PyTorch IS K=1000, 2 threads`,
+      'planar/bernoulli vaekit IS K=1000, 1 thread ÷ PyTorch IS K=1000, 1 thread',
+      `planar/bernoulli vaekit IS K=1000, ${r.machine.cores} threads ÷ PyTorch IS K=1000, 2 threads`,
+    ].filter((name) => r.machine.cores > 1 || !name.includes(' threads ÷')));
+    for (const q of toTorch) {
+      expect(q.ratio).toBeGreaterThan(0);
+      expect(q.low).toBeLessThanOrEqual(q.ratio);
+      expect(q.high).toBeGreaterThanOrEqual(q.ratio);
+    }
+    // Both training sides single-threaded: CPU clock; the 2-thread evaluation: wall clock.
+    expect(toTorch[0]!.clock).toBe('cpu');
+    const gauss = r.evaluation.filter((e) => e.encoder === 'gaussian');
+    expect(gauss.map((e) => `${e.implementation} ${e.threads}`)).toEqual(['vaekit 1', ...(r.machine.cores > 1 ? [`vaekit ${r.machine.cores}`] : []), 'PyTorch 1', 'PyTorch 2']);
+    for (const e of gauss) expect(e.rowsPerSecond).toBeGreaterThan(0);
+    // The targets of issue 15 are printed (not asserted: timings on a shared machine).
+    expect(r.checks.some((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '))).toBe(true);
+    expect(r.checks.some((c) => c.text.startsWith('wasm: training step, planar ×10/bernoulli, batch 100'))).toBe(true);
+    const md = readFileSync(join(out, 'speed.md'), 'utf8');
+    expect(md).toMatch(/PyTorch reference \(bench\/pytorch\/vae_reference.py\): torch 1\.\d+.*, 1 thread\(s\) for training steps, BLAS OpenBLAS/);
+    expect(lines[0]).toMatch(/^speed: PyTorch 1\.\d+/);
+  });
+
+  it('parses its flags with commander and rejects unknown or malformed ones', () => {
+    const o = parseOptions(['--quick', '--backend', 'wasm,cpu', '--batch', '100,1000', '--filter', 'planar', '--max-time', '2', '--samples', '500', '--no-pytorch']);
+    expect(o).toMatchObject({ quick: true, backends: ['wasm', 'cpu'], batches: [100, 1000], maxTime: 2, isSamples: 500, python: false });
     expect(o.filter!.test('planar/bernoulli')).toBe(true);
-    expect(() => parseArgs(['--bogus'])).toThrow(/unknown flag "--bogus"/);
-    expect(() => parseArgs(['--batch', '0'])).toThrow('--batch: expected positive integers; got "0"');
+    expect(parseOptions([]).python).toBe('/usr/bin/python3');
+    expect(parseOptions(['--python', '/opt/py']).python).toBe('/opt/py');
+    expect(() => parseOptions(['--bogus'])).toThrow(/unknown option '--bogus'/);
+    expect(() => parseOptions(['--batch', '0'])).toThrow('--batch: expected positive integers; got "0"');
   });
 });

@@ -131,7 +131,7 @@ describe('bad input: a clear message, exit code 1, nothing saved is lost', () =>
     await expectFailure(['train', '--config', 'good.json', '--out', 'runs/good'], '--out runs/good: the directory already exists and is not empty; pass --resume to continue its run, --force to overwrite it, or choose another --out');
     // --resume with a config that changes the model is refused too.
     const other = writeConfig('other.json', tinyConfig({ encoder: { type: 'gaussian', hidden: [16] } }));
-    await expectFailure(['train', '--config', other, '--out', 'runs/good', '--resume'], /differs from the run's .*config.json in "model"; only train.epochs may change when resuming/);
+    await expectFailure(['train', '--config', other, '--out', 'runs/good', '--resume'], /differs from the run's .*config.json in "model"; only train.epochs and train.learningRate may change when resuming/);
   });
 });
 

@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/core/tf.js';
 import { readPng } from '../../src/plot/image-grid.js';
 import { NAN_PLUGIN, snapshot, tinyConfig, vaekit } from './helpers.js';
 
-// The real executable in child processes (tsx + wasm start-up each time): 10 spawns in all.
+// The real executable in child processes (tsx + wasm start-up each time): 12 spawns in all.
 let cwd: string;
 beforeAll(() => {
   cwd = mkdtempSync(join(tmpdir(), 'vaekit-cli-'));
@@ -48,6 +49,23 @@ describe('vaekit, end to end', () => {
     expect(ll).toBeGreaterThan(elbo);
     expect(ll).toBeGreaterThan(iwae10 - 0.5);
     expect(numberIn(r.stdout, 'gap log p̂\\(x\\) − ELBO')).toBeCloseTo(ll - elbo, 1);
+  });
+
+  it('splits eval rows over worker threads (loading --plugin in each) with the report of one thread', () => {
+    // 150 rows in batches of 100: two batches, so --workers 2 uses two threads.
+    const args = ['eval', '--model', 'runs/a', '--samples', '20', '--rows', '150', '--json', ...plugin];
+    const one = vaekit([...args, '--workers', '1'], { cwd });
+    const two = vaekit([...args, '--workers', '2'], { cwd, env: { VAEKIT_QUIET: '0' } });
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toMatch(/evaluated 150 rows in \d+\.\d s \(\d+\.\d rows\/s\) on 2 threads/);
+    const a = JSON.parse(one.stdout) as { threads: number; elbo: { mean: number }; logLikelihood: { mean: number; stdErr: number } };
+    const b = JSON.parse(two.stdout) as typeof a;
+    expect([a.threads, b.threads]).toEqual([1, 2]);
+    expect(b.elbo.mean).toBeCloseTo(a.elbo.mean, 4);
+    expect(b.logLikelihood.mean).toBeCloseTo(a.logLikelihood.mean, 4);
+    expect(b.logLikelihood.stdErr).toBeCloseTo(a.logLikelihood.stdErr, 4);
+    expect(vaekit(['eval', '--model', 'runs/a', '--workers', '0'], { cwd }).stderr).toMatch(/--workers: expected a positive integer or auto; got "0"/);
   });
 
   it('writes a sample grid and a reconstruction grid', () => {
@@ -104,5 +122,21 @@ describe('vaekit, end to end', () => {
     expect(broken.stderr).toContain('vaekit: broken.json:4:3: not valid JSON: Expected double-quoted property name');
     expect(broken.stderr.split('\n').filter((l) => l.length > 300)).toEqual([]); // no minified wasm dump
     expect(snapshot(join(cwd, 'runs/a'))).toEqual(before);
+  });
+
+  // The cases above pin their children to wasm; this one runs them on the backend this suite
+  // runs on (VAEKIT_BACKEND, else wasm), so a native run of the suite exercises the CLI on it.
+  it('trains and evaluates on the backend the suite runs on, says which, and matches the wasm run to float32 rounding', () => {
+    const backend = tf.getBackend();
+    const r = vaekit(['train', '--config', 'tiny.json', '--out', 'runs/selected', ...plugin], { cwd, env: { VAEKIT_BACKEND: backend, VAEKIT_QUIET: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('vaekit: using the'))).toEqual([`vaekit: using the ${backend} backend`]);
+    const bound = (run: string) => JSON.parse(readFileSync(join(cwd, run, 'history.json'), 'utf8')).epochs[0].trainBound as number;
+    // Same config, seed and JS random stream: only the backend's float32 arithmetic differs
+    // (cpu against wasm: 2e-5 nats after the 3 steps).
+    expect(Math.abs(bound('runs/selected') - bound('runs/a'))).toBeLessThan(0.01);
+    const e = vaekit(['eval', '--model', 'runs/selected', '--samples', '20', ...plugin], { cwd, env: { VAEKIT_BACKEND: backend } });
+    expect(e.code, e.stderr).toBe(0);
+    expect(numberIn(e.stdout, 'ELBO')).toBeLessThan(-100);
   });
 });

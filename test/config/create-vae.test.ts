@@ -18,7 +18,7 @@ describe('createVae', () => {
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', hidden: [200, 'x'] } })).toThrow(/model\.encoder\.hidden\[1\]: expected number.*got "x"/);
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', activation: 'swish' } })).toThrow(/model\.encoder\.activation: expected one of .*"tanh".*got "swish"/);
     expect(() => createVae({ ...base, encoder: { type: 'gaussian', hiden: [3] } })).toThrow(/model\.encoder\.hiden: expected no such option.*got \[3\]/);
-    expect(() => createVae({ ...base, latentDim: -1 })).toThrow(/model\.latentDim: expected .*>0.*got -1/);
+    expect(() => createVae({ ...base, latentDim: -1 })).toThrow(/model\.latentDim: expected a number > 0; got -1/);
     expect(() => createVae({ ...base, likelihood: { type: 'gaussian', sigma: 0 } })).toThrow(/model\.likelihood\.sigma: .*got 0/);
   });
 
@@ -38,7 +38,7 @@ describe('createVae', () => {
     expect(c.data).toMatchObject({ name: 'mnist', binarize: 'dynamic' });
     expect(() => parseConfig({ model: base, train: { epochs: 'ten' } })).toThrow(/train\.epochs: expected number.*got "ten"/);
     expect(() => parseConfig({ model: base, data: { name: 'cifar' } })).toThrow(/data\.name: expected one of .*"mnist".*got "cifar"/);
-    expect(() => parseConfig({ model: base, trian: {} })).toThrow(/trian: expected no such option \(known options: model, data, train, eval, backend\)/);
+    expect(() => parseConfig({ model: base, trian: {} })).toThrow(/trian: expected no such option \(known options: \$schema, model, data, train, eval, backend\)/);
   });
 
   it('gives the same weights for the same seed and different ones for another seed', () => {

@@ -1,15 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FOLDER, loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { writeIdx } from '../../src/data/idx.js';
+import { FASHION_MNIST, fashionMnistAt, requires } from '../support/requires.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vaekit-fashion-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('loadFashionMnist', () => {
-  it('loads the Debian gzipped IDX files: first training label 9 (ankle boot)', () => {
+  it('loads the Debian gzipped IDX files: first training label 9 (ankle boot)', (ctx) => {
+    requires(ctx, FASHION_MNIST);
     const train = loadFashionMnist({ split: 'train', limit: 1000, binarize: 'none' });
     expect(train.name).toBe('fashion-mnist');
     expect([train.rows, train.dim, train.x.length]).toEqual([1000, 784, 784000]);
@@ -28,7 +30,8 @@ describe('loadFashionMnist', () => {
     expect(sum / train.x.length).toBeLessThan(0.3);
   });
 
-  it('loads the 10,000-row test split', () => {
+  it('loads the 10,000-row test split', (ctx) => {
+    requires(ctx, FASHION_MNIST);
     const test = loadFashionMnist({ split: 'test', binarize: 'none' });
     expect([test.rows, test.dim]).toEqual([10000, 784]);
     expect(Array.from(test.labels!.subarray(0, 5))).toEqual([9, 2, 1, 1, 6]);
@@ -46,6 +49,20 @@ describe('loadFashionMnist', () => {
     expect(message).toContain('apt-get install dataset-fashion-mnist');
     expect(message).toContain(`looked in ${missing}`);
     expect(FASHION_MNIST_FOLDER).toBe('/usr/share/datasets/fashion-mnist');
+  });
+
+  it('skips the tests that need the Debian package, naming it, when its folder lacks a file; runs them when all four are there', () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(fashionMnistAt(empty).missing()).toBe(
+      `needs the Debian package dataset-fashion-mnist (Fashion-MNIST; ${join(empty, 'train-images-idx3-ubyte')}(.gz) is missing): apt-get install dataset-fashion-mnist`,
+    );
+    const some = join(dir, 'some');
+    mkdirSync(some, { recursive: true });
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte']) writeFileSync(join(some, f), '');
+    expect(fashionMnistAt(some).missing()).toContain(`${join(some, 't10k-labels-idx1-ubyte')}(.gz) is missing`);
+    writeFileSync(join(some, 't10k-labels-idx1-ubyte.gz'), '');
+    expect(fashionMnistAt(some).missing()).toBeNull();
   });
 
   it('reads any folder of MNIST-format files, raw or gzipped (the shared loader)', () => {

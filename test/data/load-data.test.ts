@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { readIdx } from '../../src/data/idx.js';
 import { LINEAR_GAUSSIAN_DEFAULTS, loadData } from '../../src/data/load-data.js';
 import { mnistFolder } from '../../src/data/mnist.js';
+import { FASHION_MNIST, requires } from '../support/requires.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -39,7 +40,8 @@ describe('loadData', () => {
     expect([dyn.train.name, dyn.train.binarize, dyn.train.rows, dyn.validation]).toEqual(['mnist', 'dynamic', 10, undefined]);
   });
 
-  it('loads Fashion-MNIST by name', () => {
+  it('loads Fashion-MNIST by name', (ctx) => {
+    requires(ctx, FASHION_MNIST);
     const { train, test } = loadData(dataSchema.parse({ name: 'fashion-mnist', limit: 20, testLimit: 20 }));
     expect([train.name, train.rows, train.dim, train.labels![0], test.labels![0]]).toEqual(['fashion-mnist', 20, 784, 9, 9]);
   });

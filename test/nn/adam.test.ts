@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tf, Random, hostKernelAvailable, setFastMatMul } from '../../plugins/index.js';
 import { Adam } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
+import { HOST_KERNEL_BACKEND, requires } from '../support/requires.js';
 
 /** A least-squares problem; 21 outputs make sizes 630 and 21, not multiples of 4 (the kernel's SIMD width). */
 function problem(seed: number, inputs = 30, outputs = 21) {
@@ -45,7 +46,8 @@ describe('Adam', () => {
   });
 
   for (const [inputs, outputs] of [[30, 21], [200, 1010]] as const) {
-    it(`gives the same bits through its host kernel (wasm) as through tfjs ops, over 15 steps (weights [${inputs}, ${outputs}])`, () => {
+    it(`gives the same bits through its host kernel (wasm) as through tfjs ops, over 15 steps (weights [${inputs}, ${outputs}])`, (ctx) => {
+      requires(ctx, HOST_KERNEL_BACKEND);
       expect(hostKernelAvailable('VaekitAdam')).toBe(true);
       const run = (kernel: boolean) => {
         const p = problem(4, inputs, outputs);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chartSvg, niceTicks, renderChart } from '../../src/plot/chart.js';
 import { readPng, renderImageGrid, renderPairGrid } from '../../src/plot/image-grid.js';
+import { DEJAVU_FONTS, requires } from '../support/requires.js';
 
 /** Pixels of a PNG whose RGB is within `tol` of `hex`. */
 function countColour(png: { data: Buffer }, hex: string, tol = 10): number {
@@ -23,7 +24,11 @@ describe('renderChart', () => {
     expect([png.width, png.height]).toEqual([800, 500]);
     expect(countColour(png, '#4e79a7')).toBeGreaterThan(300);
     expect(countColour(png, '#f28e2b')).toBeGreaterThan(300);
-    // Text is rendered: black glyph pixels exist (title, ticks, labels).
+  });
+
+  it('renders its text in DejaVu Sans: black glyph pixels for the title, ticks and labels', (ctx) => {
+    requires(ctx, DEJAVU_FONTS);
+    const png = readPng(renderChart({ title: 'Bound', xLabel: 'epoch', yLabel: 'nats', series }));
     expect(countColour(png, '#000000', 30)).toBeGreaterThan(500);
   });
 

@@ -4,6 +4,7 @@ import { PLANAR_DET_FLOOR, PlanarFlow } from '../../../plugins/planar-flow/plana
 import { planarKernelAvailable } from '../../../plugins/planar-flow/planar-kernel.js';
 import { randomizeVariables } from '../../support/flow-harness.js';
 import { describeFlowStep } from '../../support/flow-harness.js';
+import { HOST_KERNEL_BACKEND, requires } from '../../support/requires.js';
 
 describeFlowStep('planar, amortised on a context', {
   make: (d, c, random) => new PlanarFlow(d, c, random),
@@ -51,7 +52,8 @@ function singleSteps(flow: PlanarFlow): PlanarFlow[] {
 }
 
 describe('planar flow of S steps', () => {
-  it('runs on the host kernels here (wasm), and on tfjs ops with the speed fixes off', () => {
+  it('runs on the host kernels here (wasm), and on tfjs ops with the speed fixes off', (ctx) => {
+    requires(ctx, HOST_KERNEL_BACKEND);
     expect(planarKernelAvailable()).toBe(true);
     setFastMatMul(false);
     try {

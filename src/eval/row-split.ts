@@ -1,0 +1,153 @@
+import { tf } from '../core/tf.js';
+import type { Vae } from '../core/vae.js';
+import { batchSeed, evaluateBatch, samplesPerRow, type BatchResult, type EvalTask } from './batch-evaluation.js';
+import { createProgress } from './progress.js';
+import { rowBatches, rowCount, type EvalData } from './rows.js';
+
+/** How an evaluation spreads its rows over threads. */
+export interface RowSplitOptions {
+  /**
+   * Worker threads the batches are spread over: a number, or `'auto'` (default): one per core on
+   * single-threaded backends (wasm, cpu) in Node's main thread, else 1 (tfjs-node threads its own
+   * kernels; inside a worker thread or process pool the caller already uses the cores).
+   * `VAEKIT_EVAL_WORKERS` overrides `'auto'`. 1 evaluates in this thread.
+   */
+  workers?: number | 'auto';
+  /**
+   * Modules a worker imports before it rebuilds the model, for plugins registered in this
+   * process by a module file (e.g. a CLI `--plugin` path); their default export, if it is a
+   * ContainerModule, is passed to `createVae`. The package entry (built-in plugins) is always loaded.
+   */
+  pluginModules?: string[];
+}
+
+export interface RowSplitRun extends RowSplitOptions {
+  batchSize: number;
+  binarizeSeed: number;
+  /** Seed of the evaluation; batch j uses `batchSeed(seed, j)`. */
+  seed: number;
+  progress?: boolean;
+  label: string;
+}
+
+/** The per-row fields of every batch concatenated in row order, the flags ANDed, and the threads used. */
+export interface RowSplitResult {
+  perRow: Record<string, Float64Array>;
+  flags: Record<string, boolean>;
+  /** Worker threads that evaluated batches (1: this thread). */
+  threads: number;
+  /** Why workers were not used when they were asked for (absent otherwise). */
+  fallback?: string;
+}
+
+/** One batch of rows as plain data (what crosses to a worker). */
+export interface RowBlock {
+  index: number;
+  start: number;
+  rows: number;
+  seed: number;
+  values: Float32Array;
+}
+
+/** Runs evaluation batches on worker threads (see eval-worker-pool.ts). */
+export interface BatchRunner {
+  readonly threads: number;
+  run(block: RowBlock, onSamples: (samples: number) => void): Promise<BatchResult>;
+  close(): Promise<void>;
+}
+
+function envWorkers(): number | undefined {
+  const v = typeof process === 'undefined' ? undefined : process.env?.VAEKIT_EVAL_WORKERS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`VAEKIT_EVAL_WORKERS: expected a positive integer; got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The worker count `'auto'` means here (see `RowSplitOptions.workers`). */
+export async function autoWorkers(): Promise<number> {
+  const env = envWorkers();
+  if (env !== undefined) return env;
+  if (typeof process === 'undefined' || !process.versions?.node) return 1;
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  try {
+    const [{ isMainThread }, { availableParallelism }] = await Promise.all([import('node:worker_threads'), import('node:os')]);
+    return isMainThread && !process.send ? availableParallelism() : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Evaluates `task` on the rows of `data` in batches of `batchSize` rows, batch j with the
+ * model's generator reseeded to `batchSeed(seed, j)`, on up to `workers` worker threads (each
+ * with its own copy of the model rebuilt from its spec and weights on the same backend) or in
+ * this thread. Batches go to whichever worker is free; results land by row offset, so the
+ * per-row values are the same for every worker count (bit-identical on one backend: the same
+ * rows, weights and noise through the same kernels). Where workers cannot start (no
+ * `node:worker_threads`, a plugin the worker cannot load, …) it evaluates here and says why in
+ * `fallback`.
+ */
+export async function evaluateRows(vae: Vae, data: EvalData, task: EvalTask, run: RowSplitRun): Promise<RowSplitResult> {
+  const n = rowCount(data);
+  const nBatches = Math.ceil(n / run.batchSize);
+  const asked = run.workers === undefined || run.workers === 'auto' ? await autoWorkers() : run.workers;
+  if (!Number.isInteger(asked) || asked < 1) throw new Error(`workers: expected a positive integer or "auto"; got ${String(run.workers)}`);
+  const perSample = samplesPerRow(task);
+  const bar = createProgress(run.label, n * perSample, run.progress === undefined ? {} : { enabled: run.progress });
+  const perRow: Record<string, Float64Array> = {};
+  const flags: Record<string, boolean> = {};
+  const place = (start: number, r: BatchResult) => {
+    for (const [name, values] of Object.entries(r.perRow)) {
+      (perRow[name] ??= new Float64Array(n).fill(NaN)).set(values, start);
+    }
+    for (const [name, v] of Object.entries(r.flags)) flags[name] = (flags[name] ?? true) && v;
+  };
+  let runner: BatchRunner | null = null;
+  let fallback: string | undefined;
+  try {
+    const threads = Math.min(asked, nBatches);
+    if (threads > 1) {
+      try {
+        const { startEvalWorkers } = await import('./eval-worker-pool.js');
+        runner = await startEvalWorkers(vae, task, threads, run.pluginModules ?? []);
+      } catch (e) {
+        fallback = `evaluation worker threads unavailable (${(e as Error).message.split('\n')[0]}); evaluating on one thread`;
+      }
+    }
+    if (runner) {
+      const r = runner;
+      const blocks = blocksOf(vae, data, run);
+      const pending = new Set<Promise<void>>();
+      for (const block of blocks) {
+        const p = r.run(block, (c) => bar.tick(c * block.rows)).then((res) => place(block.start, res));
+        pending.add(p);
+        void p.finally(() => pending.delete(p)).catch(() => {});
+        // Keep at most two batches per worker in flight: rows are binarised and copied ahead of need only.
+        if (pending.size >= 2 * r.threads) await Promise.race(pending);
+      }
+      await Promise.all(pending);
+    } else {
+      let j = 0;
+      for (const { x, start, end } of rowBatches(data, run.batchSize, { binarizeSeed: run.binarizeSeed })) {
+        vae.random.reseed(batchSeed(run.seed, j++));
+        place(start, await evaluateBatch(vae, x, task, (c) => bar.tick(c * (end - start))));
+      }
+    }
+  } finally {
+    bar.stop();
+    await runner?.close();
+  }
+  return { perRow, flags, threads: runner?.threads ?? 1, ...(fallback ? { fallback } : {}) };
+}
+
+/** The batches of `data` as plain rows (binarised as `rowBatches` does), with their seeds. */
+function* blocksOf(vae: Vae, data: EvalData, run: RowSplitRun): Generator<RowBlock> {
+  let j = 0;
+  for (const { x, start, end } of rowBatches(data, run.batchSize, { binarizeSeed: run.binarizeSeed })) {
+    vae.checkInput(x, 'data');
+    yield { index: j, start, rows: end - start, seed: batchSeed(run.seed, j), values: new Float32Array(x.dataSync()) };
+    j++;
+  }
+}
