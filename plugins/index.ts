@@ -15,6 +15,7 @@ import twoLevelPrior from './ladder-prior/two-level-prior-module.js';
 import planarFlow from './planar-flow/planar-flow-module.js';
 import realNvpFlow from './realnvp-flow/realnvp-flow-module.js';
 import flowEncoder from './flow-encoder/flow-encoder-module.js';
+import mixtureEncoder from './mixture-encoder/mixture-encoder-module.js';
 
 export * from '../src/index.js';
 
@@ -29,6 +30,7 @@ export const builtinPlugins: readonly ContainerModule[] = [
   planarFlow,
   realNvpFlow,
   flowEncoder,
+  mixtureEncoder,
 ];
 
 registerBuiltinPlugins(builtinPlugins, import.meta.url);

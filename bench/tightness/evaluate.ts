@@ -2,6 +2,7 @@ import type { Vae } from '../../src/core/vae.js';
 import { LogMeanExpAccumulator, streamLogWeights } from '../../src/eval/log-likelihood.js';
 import { rowBatches, rowCount, type EvalData } from '../../src/eval/rows.js';
 import { difference, meanStdErr, type Estimate } from '../../src/eval/stats.js';
+import { ImportanceDiagnosticsAccumulator, summarizeDiagnostics, type ImportanceDiagnostics } from '../../src/eval/importance-diagnostics.js';
 
 export interface TestBounds {
   rows: number;
@@ -10,6 +11,8 @@ export interface TestBounds {
   iwae: { samples: number; mean: number; stdErr: number }[];
   logLikelihood: Estimate;
   gap: Estimate;
+  /** ESS and PSIS k̂ of the llSamples weights of log p̂(x), summarised over rows. */
+  diagnostics: ImportanceDiagnostics;
   perRow: { elbo: Float64Array; logLikelihood: Float64Array };
 }
 
@@ -31,6 +34,8 @@ export async function evaluateBounds(
   vae.random.reseed(o.seed);
   const elbo = new Float64Array(n);
   const ll = new Float64Array(n);
+  const ess = new Float64Array(n);
+  const paretoK = new Float64Array(n);
   const iw = ks.map(() => new Float64Array(n));
   let klExact = true;
   for (const { x, start, end } of rowBatches(data, o.batchSize)) {
@@ -48,9 +53,11 @@ export async function evaluateBounds(
     }
     const accs = ks.map((k) => new LogMeanExpAccumulator(b, k));
     const llAcc = new LogMeanExpAccumulator(b, o.llSamples);
+    const diag = new ImportanceDiagnosticsAccumulator(b, o.llSamples);
     let drawn = 0;
     await streamLogWeights(vae, x, { samples: total, chunk: o.chunk }, (lw, c) => {
       for (const a of accs) a.push(lw, c);
+      diag.push(lw, c);
       if (drawn < o.llSamples) {
         const use = Math.min(c, o.llSamples - drawn);
         llAcc.push(use === c ? lw : lw.subarray(0, use * b), use);
@@ -59,6 +66,8 @@ export async function evaluateBounds(
     });
     accs.forEach((a, j) => iw[j]!.set(a.value(), start));
     ll.set(llAcc.value(), start);
+    ess.set(diag.ess(), start);
+    paretoK.set(diag.paretoK(), start);
     o.onBatch?.(end);
   }
   return {
@@ -68,6 +77,7 @@ export async function evaluateBounds(
     iwae: ks.map((k, j) => ({ samples: k, ...meanStdErr(iw[j]!) })),
     logLikelihood: meanStdErr(ll),
     gap: meanStdErr(difference(ll, elbo)),
+    diagnostics: summarizeDiagnostics(ess, paretoK, o.llSamples),
     perRow: { elbo, logLikelihood: ll },
   };
 }

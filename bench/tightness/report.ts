@@ -2,6 +2,7 @@
  * Aggregation of per-seed job results into the tightness tables (co-trained and frozen-decoder),
  * their Markdown and the JSON record. Pure functions: no tensors, no files.
  */
+import type { ImportanceDiagnostics } from '../../src/eval/importance-diagnostics.js';
 import { LOG_P_HAT_NOTE } from '../../src/eval/bound-report.js';
 import {
   differencesFromBaseline,
@@ -39,6 +40,8 @@ export interface SeedRow {
   evalSeconds: number;
   finalTrainBound: number;
   amortizationRows: number;
+  /** ESS and PSIS k̂ of this model's own log p̂(x) weights, summarised over test rows. */
+  diagnostics?: ImportanceDiagnostics;
   frozenUnchanged?: boolean;
 }
 
@@ -98,6 +101,7 @@ function seedRow(r: JobResult, k: number, shared?: { perRow: number[] }): SeedRo
     finalTrainBound: r.finalTrainBound,
     amortizationRows: r.amortization.rows,
   };
+  if (r.diagnostics) row.diagnostics = r.diagnostics;
   if (shared) row.ownLogLikelihood = r.logLikelihood.mean;
   if (r.frozenUnchanged !== undefined) row.frozenUnchanged = r.frozenUnchanged;
   return row;

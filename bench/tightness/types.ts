@@ -1,4 +1,5 @@
 /** Messages and records shared by the tightness benchmark's parent process and its workers. */
+import type { ImportanceDiagnostics } from '../../src/eval/importance-diagnostics.js';
 import type { Estimate } from '../../src/eval/stats.js';
 
 /** One plugin combination: a name for the tables and a `model` config section. */
@@ -91,6 +92,8 @@ export interface JobResult {
   logLikelihood: Estimate;
   /** Own log p̂(x) − ELBO. */
   gap: Estimate;
+  /** ESS and PSIS k̂ of the weights of the own log p̂(x), summarised over test rows. */
+  diagnostics?: ImportanceDiagnostics;
   amortization: AmortizationResult;
   /** Per test row (used for the frozen table's shared log p̂; not written to the JSON). */
   perRow: { elbo: number[]; logLikelihood: number[] };

@@ -150,6 +150,7 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
       iwae: bounds.iwae,
       logLikelihood: bounds.logLikelihood,
       gap: bounds.gap,
+      diagnostics: bounds.diagnostics,
       amortization: {
         rows: am.rows,
         encoderElbo: am.encoderElbo,

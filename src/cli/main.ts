@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
 import { evalCommand, reconstructCommand, sampleCommand, workersOption } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
+import { posteriorCommand } from './posterior-command.js';
 import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { packageVersion } from './version.js';
@@ -114,6 +115,22 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .addOption(quietOption())
     .addOption(usePreviousOption())
     .action((o, cmd: Command) => run(reconstructCommand({ ...o, nIsDefault: cmd.getOptionValueSource('n') === 'default' }, io)));
+
+  root
+    .command('posterior')
+    .description('picture the true posterior p(z|x) on a grid beside the encoder\'s q(z|x) and its samples, for chosen rows')
+    .requiredOption('--model <dir>', 'saved model or run directory')
+    .requiredOption('--rows <list>', 'data rows, e.g. 0,5,9')
+    .requiredOption('--png <file>', 'where to write the picture')
+    .option('--dims <i,j>', 'the two latent coordinates shown (default 0,1; the others at the encoder\'s mean)')
+    .option('--grid <n>', 'grid points per axis (default 121)', positiveInt('--grid'))
+    .option('--samples <K>', 'importance samples for each row\'s log p̂(x) (default 5000)', positiveInt('--samples'))
+    .option('--data <set>', 'as for eval (default: the config\'s test split)')
+    .option('--seed <n>', 'seed of the samples', positiveInt('--seed'))
+    .addOption(pluginOption())
+    .addOption(backendOption())
+    .addOption(quietOption())
+    .action((o) => run(posteriorCommand(o, io)));
 
   root
     .command('plugins')

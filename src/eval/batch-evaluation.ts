@@ -1,15 +1,18 @@
 import { tf } from '../core/tf.js';
 import type { Vae } from '../core/vae.js';
 import { LogMeanExpAccumulator, streamLogWeights } from './log-likelihood.js';
+import { ImportanceDiagnosticsAccumulator } from './importance-diagnostics.js';
 
 /**
  * What to compute for each batch of rows. Both tasks stream log-weights
  * log w = log p(x, z) − log q(z|x), z ~ q(z|x), in chunks of `chunk` samples.
  *
- * * `log-likelihood`: per row `logLikelihood` = log (1/K) Σ_k w_k with K = `samples`.
+ * * `log-likelihood`: per row `logLikelihood` = log (1/K) Σ_k w_k with K = `samples`, and the
+ *   effective sample size `ess` and PSIS Pareto `paretoK` of those K weights.
  * * `bounds`: per row `elbo`, `reconstruction`, `kl` (each averaged over `elboSamples` draws,
  *   drawn first), then one stream of max(llSamples, max K) log-weights from which `iwae:K` is the
- *   mean of the ⌊total/K⌋ disjoint groups of K and `logLikelihood` uses the first `llSamples`.
+ *   mean of the ⌊total/K⌋ disjoint groups of K and `logLikelihood` uses the first `llSamples`
+ *   (with their `ess` and `paretoK`).
  *
  * A task is plain data (it crosses to evaluation worker threads as a message).
  */
@@ -55,8 +58,12 @@ export async function evaluateBatch(vae: Vae, x: tf.Tensor2D, task: EvalTask, on
   const b = x.shape[0];
   if (task.kind === 'log-likelihood') {
     const acc = new LogMeanExpAccumulator(b, task.samples);
-    await streamLogWeights(vae, x, { samples: task.samples, chunk: task.chunk, ...(onSamples ? { onChunk: onSamples } : {}) }, (lw, c) => acc.push(lw, c));
-    return { perRow: { logLikelihood: acc.value() }, flags: {} };
+    const diag = new ImportanceDiagnosticsAccumulator(b, task.samples);
+    await streamLogWeights(vae, x, { samples: task.samples, chunk: task.chunk, ...(onSamples ? { onChunk: onSamples } : {}) }, (lw, c) => {
+      acc.push(lw, c);
+      diag.push(lw, c);
+    });
+    return { perRow: { logLikelihood: acc.value(), ess: diag.ess(), paretoK: diag.paretoK() }, flags: {} };
   }
   const { elboSamples, llSamples, chunk } = task;
   const ks = [...new Set(task.iwaeSamples)].sort((p, q) => p - q);
@@ -82,16 +89,18 @@ export async function evaluateBatch(vae: Vae, x: tf.Tensor2D, task: EvalTask, on
   }
   const accs = ks.map((k) => new LogMeanExpAccumulator(b, k));
   const llAcc = new LogMeanExpAccumulator(b, llSamples);
+  const diag = new ImportanceDiagnosticsAccumulator(b, llSamples);
   let drawn = 0;
   await streamLogWeights(vae, x, { samples: total, chunk, ...(onSamples ? { onChunk: onSamples } : {}) }, (lw, c) => {
     for (const a of accs) a.push(lw, c);
+    diag.push(lw, c);
     if (drawn < llSamples) {
       const use = Math.min(c, llSamples - drawn);
       llAcc.push(use === c ? lw : lw.subarray(0, use * b), use);
     }
     drawn += c;
   });
-  const perRow: Record<string, Float64Array> = { elbo, reconstruction: rec, kl, logLikelihood: llAcc.value() };
+  const perRow: Record<string, Float64Array> = { elbo, reconstruction: rec, kl, logLikelihood: llAcc.value(), ess: diag.ess(), paretoK: diag.paretoK() };
   ks.forEach((k, j) => (perRow[`iwae:${k}`] = accs[j]!.value()));
   return { perRow, flags: { klExact } };
 }

@@ -5,6 +5,7 @@ import { evaluateRows, type RowSplitOptions } from './row-split.js';
 import { rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
 import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
+import { formatDiagnostics, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
 export interface BoundReportOptions extends RowSplitOptions {
   /** S, samples per row for the ELBO (default 100). */
@@ -52,6 +53,8 @@ export interface BoundReport {
   logLikelihood: Estimate;
   /** log p̂(x) − ELBO per row, averaged: the estimate of KL(q(z|x) ‖ p(z|x)) (an under-estimate in expectation). */
   gap: Estimate;
+  /** ESS and PSIS k̂ of the llSamples importance weights of log p̂(x), summarised over rows. */
+  diagnostics: ImportanceDiagnostics;
   seed: number | null;
   /** Worker threads the rows were split over (1: the calling thread). */
   threads: number;
@@ -131,6 +134,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     iwae: ks.map((k, j) => ({ samples: k, groups: groups[j]!, ...meanStdErr(iw[j]!) })),
     logLikelihood: meanStdErr(ll),
     gap: meanStdErr(difference(ll, elbo)),
+    diagnostics: summarizeDiagnostics(r.perRow.ess!, r.perRow.paretoK!, llSamples),
     seed: seed ?? null,
     threads: r.threads,
   };
@@ -166,6 +170,7 @@ export function formatBoundReport(report: BoundReport, { title }: { title?: stri
   lines.push(`| log p̂(x) | ${report.llSamples} | ${f(report.logLikelihood.mean)} | ${f(report.logLikelihood.stdErr)} | |`);
   lines.push(`| gap log p̂(x) − ELBO | | ${f(report.gap.mean)} | ${f(report.gap.stdErr)} | |`);
   lines.push('', LOG_P_HAT_NOTE);
+  if (report.diagnostics) lines.push('', formatDiagnostics(report.diagnostics, report.rows));
   return lines.join('\n');
 }
 
@@ -178,13 +183,15 @@ export function formatBoundReports(reports: Record<string, BoundReport>): string
   const ks = [...new Set(names.flatMap((n) => reports[n]!.iwae.map((e) => e.samples)))].sort((a, b) => a - b);
   const cell = (e: Estimate | undefined) => (e ? `${f(e.mean)} ± ${f(e.stdErr)}` : '—');
   const lines = [
-    `| model | ELBO | ${ks.map((k) => `IWAE_${k}`).join(' | ')} | log p̂(x) | gap |`,
-    `|---|---:|${ks.map(() => '---:').join('|')}|---:|---:|`,
+    `| model | ELBO | ${ks.map((k) => `IWAE_${k}`).join(' | ')} | log p̂(x) | gap | ESS (median) | k̂ > 0.7 (rows) |`,
+    `|---|---:|${ks.map(() => '---:').join('|')}|---:|---:|---:|---:|`,
   ];
   for (const n of names) {
     const r = reports[n]!;
     const byK = new Map(r.iwae.map((e) => [e.samples, e]));
-    lines.push(`| ${n} | ${cell(r.elbo)} | ${ks.map((k) => cell(byK.get(k))).join(' | ')} | ${cell(r.logLikelihood)} | ${cell(r.gap)} |`);
+    const d = r.diagnostics;
+    const diag = d ? `${f(d.ess.median, 1)} of ${d.samples} | ${d.paretoK.above} of ${r.rows}` : '— | —';
+    lines.push(`| ${n} | ${cell(r.elbo)} | ${ks.map((k) => cell(byK.get(k))).join(' | ')} | ${cell(r.logLikelihood)} | ${cell(r.gap)} | ${diag} |`);
   }
   lines.push('', LOG_P_HAT_NOTE);
   return lines.join('\n');

@@ -21,6 +21,19 @@ export {
   type IwaeEstimate,
 } from './bound-report.js';
 export {
+  effectiveSampleSize,
+  fitGeneralizedPareto,
+  paretoKHat,
+  paretoTailLength,
+  summarizeDiagnostics,
+  formatDiagnostics,
+  ImportanceDiagnosticsAccumulator,
+  TopLogWeights,
+  PARETO_K_THRESHOLD,
+  type GeneralizedParetoFit,
+  type ImportanceDiagnostics,
+} from './importance-diagnostics.js';
+export {
   amortizationGap,
   formatAmortizationGap,
   type AmortizationGapOptions,

@@ -5,6 +5,7 @@ import type { Progress } from './progress.js';
 import { evaluateRows, type RowSplitOptions } from './row-split.js';
 import { rowCount, type EvalData } from './rows.js';
 import { meanStdErr } from './stats.js';
+import { summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
 /**
  * Running log-mean-exp over the sample axis, per row, in float64, for groups of G consecutive
@@ -142,6 +143,12 @@ export interface LogLikelihoodEstimate {
   threads: number;
   /** Every per-row field the batch evaluation produced (`logLikelihood` and any others), in row order. */
   fields: Record<string, Float64Array>;
+  /** Effective sample size (Σw)²/Σw² of each row's K weights. */
+  ess: Float64Array;
+  /** PSIS Pareto k̂ of each row's K weights (> 0.7: that row's log p̂ is unreliable). */
+  paretoK: Float64Array;
+  /** ESS and k̂ summarised over rows. */
+  diagnostics: ImportanceDiagnostics;
 }
 
 /**
@@ -187,7 +194,9 @@ export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: L
   if (r.fallback) warn(r.fallback);
   const perRow = r.perRow.logLikelihood!;
   const { mean, stdErr } = meanStdErr(perRow);
-  return { mean, stdErr, perRow, samples, threads: r.threads, fields: r.perRow };
+  const ess = r.perRow.ess!;
+  const paretoK = r.perRow.paretoK!;
+  return { mean, stdErr, perRow, samples, threads: r.threads, fields: r.perRow, ess, paretoK, diagnostics: summarizeDiagnostics(ess, paretoK, samples) };
 }
 
 /** A seed for an unseeded evaluation, drawn from (and advancing) the model's generator. */

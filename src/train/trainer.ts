@@ -139,15 +139,17 @@ export function objectiveGradients(vae: Vae, objective: Objective, trained: read
   };
 }
 
+/** Every key of `TrainOptions` (checked exhaustive by the compiler): any other key is an error. */
+const TRAIN_OPTIONS = optionKeys<TrainOptions>()(
+  'epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed', 'freeze', 'validation', 'validationSamples', 'progress', 'log', 'quiet', 'onEpochEnd', 'resume', 'syncEvery', 'threads',
+);
+
 /**
  * Trains with Adam on an objective (the β-weighted ELBO by default, with optional warm-up and free
  * bits; IWAE_K; any registered objective, with its gradient estimator): the
  * epoch loop (batches, β schedule, validation, per-epoch records and checkpoints) over a
  * `GuardedStepper`, which takes the steps and rolls back any non-finite one (see there).
  */
-const TRAIN_OPTIONS = optionKeys<TrainOptions>()(
-  'epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed', 'freeze', 'validation', 'validationSamples', 'progress', 'log', 'quiet', 'onEpochEnd', 'resume', 'syncEvery',
-);
 
 export async function train(vae: Vae, data: Dataset, options: TrainOptions): Promise<History> {
   checkOptionKeys('train', options, TRAIN_OPTIONS, { samples: 'the objective\'s K is objective: { type, samples }.', lr: 'did you mean "learningRate"?' });

@@ -67,7 +67,7 @@ describe('objectives as a role', () => {
   it('names the registered objectives when the name is unknown', async () => {
     const vae = smallVae([userModule]);
     await expect(train(vae, binaryRows(10, 12, 1), { epochs: 1, objective: { type: 'vimco' }, ...quiet })).rejects.toThrow(
-      'train.objective.type: expected a registered objective plugin: "elbo", "iwae", "scaled-elbo"; got "vimco"',
+      'train.objective.type: expected a registered objective plugin: "elbo", "iwae", "scaled-elbo", "stratified-elbo", "stratified-iwae"; got "vimco"',
     );
     vae.dispose();
   });

@@ -49,7 +49,7 @@ describe('boundReport', () => {
     expect(md).toContain('E[log p̂(x)] ≤ log E[p̂(x)] = log p(x)');
     expect(md).toContain('under-states');
     const wide = formatBoundReports({ one: a, two: b });
-    expect(wide.split('\n')[0]).toBe('| model | ELBO | IWAE_1 | IWAE_10 | IWAE_50 | log p̂(x) | gap |');
+    expect(wide.split('\n')[0]).toBe('| model | ELBO | IWAE_1 | IWAE_10 | IWAE_50 | log p̂(x) | gap | ESS (median) | k̂ > 0.7 (rows) |');
     expect(wide).toContain('| two |');
     vae.dispose();
   });
