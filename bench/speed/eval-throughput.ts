@@ -102,9 +102,10 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
     await estimateLogLikelihood(vae, x, { samples: Math.min(o.samples, 100), chunk: 100, batchSize: o.rows, progress: false, seed: 1, workers: 1 }); // warm-up
     const before = tf.memory().numTensors;
     evaluators.push(vaekitHere(vae, x, o.samples));
-    const comparable = o.reference && c.likelihood === 'bernoulli' && (c.encoder === 'gaussian' || c.encoder === 'planar');
-    if (comparable && workers > 1) evaluators.push(await vaekitWorkers(vae, x, o.samples, workers));
-    if (comparable) for (const t of [1, 2]) evaluators.push(await pytorchEvaluator(o.reference!, c.encoder as 'gaussian' | 'planar', o.rows, o.samples, t));
+    // The evaluation targets: the gaussian and planar encoders with the Bernoulli decoder.
+    const target = c.likelihood === 'bernoulli' && (c.encoder === 'gaussian' || c.encoder === 'planar');
+    if (target && workers > 1) evaluators.push(await vaekitWorkers(vae, x, o.samples, workers));
+    if (target && o.reference) for (const t of [1, 2]) evaluators.push(await pytorchEvaluator(o.reference, c.encoder as 'gaussian' | 'planar', o.rows, o.samples, t));
     const times: BlockTime[][] = evaluators.map(() => []);
     for (let r = 0; r < o.rounds; r++) {
       const order = r % 2 === 0 ? evaluators.map((_, i) => i) : evaluators.map((_, i) => evaluators.length - 1 - i);
