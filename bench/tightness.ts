@@ -20,7 +20,7 @@
  * Writes <out>/tightness.md, tightness.json and tightness.png (default out: runs/tightness, which git
  * ignores; bench/results/examples/ holds a committed run).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -30,6 +30,7 @@ import { buildTable, formatReport, type RunInfo, type TableRecord } from './tigh
 import { runPool, type PoolJob } from './tightness/pool.js';
 import { StatusBoard } from './tightness/display.js';
 import { defaultCombos, loadCombos, registeredEncoders } from './tightness/combos.js';
+import { mergeShards, parseShard, shardFiles, shardSeeds, type ShardFile } from './tightness/shard.js';
 import type { Combo, Job, JobResult, Settings } from './tightness/types.js';
 import { combosByObjective, parseObjectives } from './tightness/objectives.js';
 
@@ -120,6 +121,8 @@ export function program(): Command {
     .option('--no-frozen-decoder', 'skip the frozen-decoder table')
     .option('--workers <n>', 'worker processes (default: one per core)', int('workers'))
     .option('--backend <name>', 'tfjs backend of the workers: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--shard <i/n>', 'run only the seeds at positions j ≡ i (mod n) of the seed list (0 ≤ i < n; each seed\'s baseline before its frozen runs) and write their per-seed results to <out>/<name>.shard-<i>-of-<n>.json')
+    .option('--merge <dir...>', 'assemble tables, intervals and chart from shard files (directories or files) of one run; refuses shards of different settings')
     .option('--out <dir>', 'where tightness.md, .json and .png go', 'runs/tightness')
     .option('--name <base>', 'file name base of the outputs', 'tightness');
 }
@@ -149,6 +152,8 @@ interface Options {
   seeds?: number;
   seed: number;
   frozenDecoder?: boolean | string;
+  shard?: string;
+  merge?: string[];
   workers?: number;
   backend: string;
   out: string;
@@ -165,6 +170,8 @@ export function iwaeLadder(k: number, llSamples: number): number[] {
 export async function main(argv: string[]): Promise<{ tables: TableRecord[]; files: string[] }> {
   const opts = program().parse(argv, { from: 'user' }).opts<Options>();
   if (opts.quick && opts.full) throw new Error('--quick and --full: choose one');
+  if (opts.merge) return merge(opts, argv);
+  const shard = opts.shard === undefined ? null : parseShard(opts.shard);
   const mode = MODES[opts.full ? 'full' : 'quick'];
   const settings: Settings = {
     data: opts.data,
@@ -194,7 +201,8 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   settings.iwaeSamples = iwaeLadder(settings.k, settings.llSamples);
   const nSeeds = opts.seeds ?? mode.seeds;
   if (nSeeds < 1) throw new Error(`--seeds: expected a positive integer; got ${nSeeds}`);
-  const seeds = Array.from({ length: nSeeds }, (_, i) => opts.seed + i);
+  const allSeeds = Array.from({ length: nSeeds }, (_, i) => opts.seed + i);
+  const seeds = shard ? shardSeeds(allSeeds, shard.index, shard.count) : allSeeds;
   const frozen = opts.frozenDecoder === undefined ? mode.frozen : opts.frozenDecoder !== false;
   const frozenPath = typeof opts.frozenDecoder === 'string' ? resolve(opts.frozenDecoder) : null;
   const plugins = (opts.plugin ?? []).map((p) => resolve(p));
@@ -211,7 +219,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   if (!combos.some((c) => c.name === baseline)) throw new Error(`--baseline: no combination named "${baseline}"; have ${combos.map((c) => c.name).join(', ')}`);
 
   const work = mkdtempSync(join(tmpdir(), 'vaekit-tightness-'));
-  const jobId = (kind: 'co-trained' | 'frozen', name: string, seed: number) => `${kind}:${name}:${seed}`;
+  const jobId = jobIdOf;
   const decoderFile = (seed: number) => join(work, `decoder-seed-${seed}.json`);
   const jobs: PoolJob[] = [];
   // Baseline first (its decoder unblocks the frozen jobs), then the other co-trained models, then frozen ones.
@@ -264,16 +272,96 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   }
   const wallSeconds = (Date.now() - t0) / 1000;
   const backend = [...new Set(outcome.backends.filter(Boolean))].join('/') || opts.backend;
-  const dataLabel = settings.data === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
-  const info: RunInfo = {
+  const command = `tsx bench/tightness.ts ${argv.join(' ')}`.trim();
+  const nWorkers = Math.min(workers, jobs.length);
+  if (shard) {
+    const record: ShardFile = {
+      benchmark: 'tightness-shard',
+      format: 1,
+      settings,
+      combos,
+      baseline,
+      frozen: frozen ? (frozenPath ?? 'baseline') : null,
+      seeds: allSeeds,
+      shards: shard.count,
+      plugins,
+      shard: shard.index,
+      shardSeeds: seeds,
+      command,
+      backend,
+      workers: nWorkers,
+      wallSeconds,
+      results: [...outcome.results.values()],
+      errors: Object.fromEntries(outcome.errors),
+    };
+    mkdirSync(opts.out, { recursive: true });
+    const file = join(opts.out, `${opts.name}.shard-${shard.index}-of-${shard.count}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(record) + '\n');
+    renameSync(`${file}.tmp`, file);
+    process.stdout.write(`\nshard ${shard.index}/${shard.count}: seeds ${seeds.join(', ') || '(none)'}; wrote ${file}\n`);
+    return { tables: [], files: [file] };
+  }
+  return report(opts, {
     settings,
+    combos,
+    baseline,
+    frozenPath: frozen ? frozenPath ?? 'baseline' : null,
     seeds,
-    workers: Math.min(workers, jobs.length),
-    backend,
-    wallSeconds,
-    dataLabel,
-    command: `tsx bench/tightness.ts ${argv.join(' ')}`.trim(),
-  };
+    results: outcome.results,
+    errors: outcome.errors,
+    info: { settings, seeds, workers: nWorkers, backend, wallSeconds, dataLabel: dataLabelOf(settings), command },
+  });
+}
+
+const dataLabelOf = (s: Settings) => (s.data === 'mnist' ? 'MNIST' : 'Fashion-MNIST');
+const jobIdOf = (kind: 'co-trained' | 'frozen', name: string, seed: number) => `${kind}:${name}:${seed}`;
+
+/** `--merge`: the tables of a set of shards (one run's settings), written like a single run's. */
+function merge(opts: Options, argv: string[]): ReturnType<typeof report> {
+  const files = shardFiles(opts.merge!);
+  const m = mergeShards(files);
+  const backend = [...new Set(m.shards.map((s) => s.backend))].join('/');
+  return report(opts, {
+    settings: m.key.settings,
+    combos: m.key.combos,
+    baseline: m.key.baseline,
+    frozenPath: m.key.frozen,
+    seeds: m.seeds,
+    results: m.results,
+    errors: m.errors,
+    info: {
+      settings: m.key.settings,
+      seeds: m.seeds,
+      workers: m.shards.reduce((a, s) => a + s.workers, 0),
+      backend,
+      // Shards run side by side: the run took as long as its slowest shard.
+      wallSeconds: Math.max(...m.shards.map((s) => s.wallSeconds)),
+      dataLabel: dataLabelOf(m.key.settings),
+      command: `tsx bench/tightness.ts ${argv.join(' ')} (shards: ${m.shards.map((s) => s.command).join(' | ')})`,
+    },
+  });
+}
+
+interface ReportInput {
+  settings: Settings;
+  combos: Combo[];
+  baseline: string;
+  frozenPath: null | 'baseline' | string;
+  seeds: number[];
+  results: ReadonlyMap<string, JobResult>;
+  errors: ReadonlyMap<string, string>;
+  info: RunInfo;
+}
+
+/** Builds the tables from per-seed results and writes <out>/<name>.md, .json and .png. */
+async function report(opts: Options, r: ReportInput): Promise<{ tables: TableRecord[]; files: string[] }> {
+  const { settings, combos, baseline, seeds, info } = r;
+  const backend = info.backend;
+  const wallSeconds = info.wallSeconds;
+  const outcome = { results: r.results, errors: r.errors };
+  const frozen = r.frozenPath !== null;
+  const frozenPath = r.frozenPath === 'baseline' ? null : r.frozenPath;
+  const jobId = jobIdOf;
   const tables: TableRecord[] = [buildTable('co-trained', combos, seeds, outcome.results, outcome.errors, jobId, settings, baseline)];
   if (frozen) {
     const source = (s: number) => (frozenPath ? `saved model ${frozenPath}` : `the co-trained ${baseline} model of seed ${s}`);
