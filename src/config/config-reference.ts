@@ -32,9 +32,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'train.epochs': 'Passes over the training rows.',
   'train.batchSize': 'Rows per optimiser step.',
   'train.learningRate': 'Adam step size.',
-  'train.objective': 'The training bound: `{ "type": "elbo" | "iwae", "samples": K }`.',
-  'train.objective.type': '`elbo` (the ELBO, Monte Carlo over K samples) or `iwae` (the importance-weighted bound IWAE_K).',
-  'train.objective.samples': 'K, samples per row of the objective.',
+  'train.objective': 'The training bound and its gradient estimator: `{ "type": <objective plugin>, ...its options }` (`elbo`, `iwae`, the stratified bounds of the mixture encoder, or one of your own).',
   'train.warmup': 'β warm-up: β rises linearly from 0 to 1 over this many epochs (0: β = 1 throughout).',
   'train.freeBits': 'Free bits λ in nats per latent dimension (Kingma et al. 2016): the KL term is not pushed below λ·D. 0 is off.',
   'train.threads': 'Threads one training run uses: 1, or n > 1 to split each batch over n − 1 worker threads too (data-parallel; the same result up to float32 summation order; falls back to 1 with a message where workers cannot run the model).',
@@ -48,7 +46,14 @@ export const FIELD_DOCS: Record<string, string> = {
 
 type Json = Record<string, unknown>;
 
-const ROLE_FIELD: Partial<Record<PluginRole, string>> = { encoder: 'encoder', prior: 'prior', likelihood: 'likelihood' };
+/** The config field (section and key) each plugin role is named in. */
+const ROLE_FIELD: Partial<Record<PluginRole, [section: string, key: string]>> = {
+  encoder: ['model', 'encoder'],
+  prior: ['model', 'prior'],
+  likelihood: ['model', 'likelihood'],
+  objective: ['train', 'objective'],
+};
+const PLUGIN_FIELDS = Object.values(ROLE_FIELD).map(([section, key]) => `${section}.${key}`);
 
 /** The JSON Schema of one plugin spec `{ type: name, ...options }`. */
 function pluginSpecJson(f: PluginFactory): Json {
@@ -60,7 +65,7 @@ function pluginSpecJson(f: PluginFactory): Json {
 
 /**
  * The config's JSON Schema (draft 7): the zod schema's, with each field's sentence and each
- * plugin field (`model.encoder`, `model.prior`, `model.likelihood`) one of the given plugins'
+ * plugin field (`model.encoder`, `model.prior`, `model.likelihood`, `train.objective`) one of the given plugins'
  * specs — or, for a plugin of your own, any `{ "type": <another name>, … }`.
  */
 export function configJsonSchema(factories: readonly PluginFactory[]): Json {
@@ -75,13 +80,14 @@ export function configJsonSchema(factories: readonly PluginFactory[]): Json {
     }
   };
   visit(schema, '');
-  const model = (schema.properties as Record<string, Json>).model!;
   for (const role of PLUGIN_ROLES) {
-    const key = ROLE_FIELD[role];
-    if (!key) continue;
+    const where = ROLE_FIELD[role];
+    if (!where) continue;
+    const [section, key] = where;
+    const parent = (schema.properties as Record<string, Json>)[section]!;
     const mine = factories.filter((f) => f.role === role).sort((a, b) => a.name.localeCompare(b.name));
-    const field = (model.properties as Record<string, Json>)[key]!;
-    (model.properties as Record<string, Json>)[key] = {
+    const field = (parent.properties as Record<string, Json>)[key]!;
+    (parent.properties as Record<string, Json>)[key] = {
       description: field.description,
       ...(field.default !== undefined ? { default: field.default } : {}),
       anyOf: [
@@ -106,7 +112,7 @@ export function undocumentedFields(): { missing: string[]; stale: string[] } {
     for (const [key, child] of Object.entries((node.properties as Record<string, Json> | undefined) ?? {})) {
       const p = path ? `${path}.${key}` : key;
       paths.push(p);
-      if (!['model.encoder', 'model.prior', 'model.likelihood'].includes(p)) visit(child, p);
+      if (!PLUGIN_FIELDS.includes(p)) visit(child, p);
     }
   };
   visit(schema, '');

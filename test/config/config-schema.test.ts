@@ -39,7 +39,6 @@ describe('the config JSON Schema and reference', () => {
   const broken: [string, (c: typeof base) => void, string][] = [
     ['a negative learning rate', (c) => void (c.train!.learningRate = -1), '/train/learningRate'],
     ['a misspelt key (learningrate)', (c) => void (c.train!.learningrate = 0.1), '/train'],
-    ['an unknown objective', (c) => void (c.train!.objective = { type: 'vi' }), '/train/objective/type'],
     ['a fractional latentDim', (c) => void (c.model!.latentDim = 2.5), '/model/latentDim'],
     ['an unknown option of a built-in encoder', (c) => void (c.model!.encoder = { type: 'gaussian', hiden: [10] }), '/model/encoder'],
   ];
@@ -53,6 +52,20 @@ describe('the config JSON Schema and reference', () => {
       expect(() => createVae(c as never).dispose()).toThrow();
     });
   }
+
+  it('rejects a built-in objective with an option out of range, at /train/objective/samples, as the objective plugin does', () => {
+    const c = structuredClone(base);
+    c.train!.objective = { type: 'iwae', samples: 0 };
+    expect(validate(c)).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath)).toContain('/train/objective/samples');
+    // The objective is built (and its options checked by its plugin) when training starts.
+    const vae = createVae(c as never);
+    try {
+      expect(() => vae.objective(c.train!.objective)).toThrow(/train\.objective/);
+    } finally {
+      vae.dispose();
+    }
+  });
 
   it('accepts a plugin of your own by name with any options', () => {
     const c = structuredClone(base);
