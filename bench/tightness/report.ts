@@ -220,6 +220,8 @@ export interface RunInfo {
   wallSeconds: number;
   dataLabel: string;
   command: string;
+  /** Published results printed after the tables, each with its source and budget. */
+  references?: string[];
 }
 
 /** The budget and settings line every table carries (issue 8: comparable without the command line). */
@@ -228,7 +230,7 @@ export function settingsLines(info: RunInfo, kind: 'co-trained' | 'frozen'): str
   const wall = info.wallSeconds >= 120 ? `${(info.wallSeconds / 60).toFixed(1)} min` : `${info.wallSeconds.toFixed(0)} s`;
   return [
     `- Budget (every model): ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} over the first ${s.trainRows} ${info.dataLabel} training rows, ` +
-      `dynamic binarisation (a fresh Bernoulli draw per batch), batch ${s.batchSize}, Adam lr ${s.learningRate}, objective ${s.objective.type.toUpperCase()} with K=${s.objective.samples}` +
+      `dynamic binarisation (a fresh Bernoulli draw per batch), batch ${s.batchSize}, Adam lr ${s.schedule && s.schedule.length > 1 ? `schedule ${s.schedule.map((p) => `${p.epochs}×${Number(p.learningRate.toPrecision(3))}`).join(', ')} (epochs × lr)` : s.learningRate}, objective ${s.objective.type.toUpperCase()} with K=${s.objective.samples}` +
       (kind === 'frozen' ? '; only the encoder trains (decoder and prior frozen, byte-identical after training).' : '; encoder, decoder and prior trained together.'),
     `- Evaluation: the first ${s.testRows} ${info.dataLabel} test rows, binarised once (static, seed ${s.testBinarizeSeed}); ` +
       `ELBO with S=${s.elboSamples} sample${s.elboSamples === 1 ? '' : 's'} per row; IWAE_${s.k}; log p̂(x) with K=${s.llSamples}; ` +
@@ -305,6 +307,9 @@ export function formatReport(tables: readonly TableRecord[], info: RunInfo): str
       LOG_P_HAT_NOTE,
   ];
   for (const t of tables) out.push('', formatTable(t, info));
+  if (info.references?.length) {
+    out.push('', '### Published reference (not run here; compare with the Gaussian row)', '', ...info.references.map((r) => `- ${r}`));
+  }
   if (tables.some((t) => t.kind === 'frozen')) {
     out.push(
       '',
