@@ -34,8 +34,54 @@ import { mergeShards, parseShard, shardFiles, shardSeeds, type ShardFile } from 
 import type { Combo, Job, JobResult, Settings } from './tightness/types.js';
 import { combosByObjective, parseObjectives } from './tightness/objectives.js';
 
-/** Defaults of the two modes; every one can be overridden by its flag. */
-export const MODES: Record<'quick' | 'full', Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & { seeds: number; frozen: boolean }> = {
+/**
+ * Burda, Grosse & Salakhutdinov 2015 (arXiv:1509.00519, §5): 3^i passes over the data at learning
+ * rate 0.001·10^(−i/7) for i = 0 … 7, Σ 3^i = 3,280 epochs.
+ */
+export const PAPER_SCHEDULE: { epochs: number; learningRate: number }[] = Array.from({ length: 8 }, (_, i) => ({
+  epochs: 3 ** i,
+  learningRate: 1e-3 * 10 ** (-i / 7),
+}));
+
+/** Published rows printed beside the presets' tables (only values confirmed from the paper). */
+export const REFERENCES: string[] = [
+  'Burda, Grosse & Salakhutdinov 2015 (arXiv:1509.00519), Table 1, MNIST, VAE with one stochastic layer (784-200-200-50 tanh, as here), trained with k = 1 (the ELBO): ' +
+    'test NLL −log p(x) ≈ 86.76 nats (log p̂(x) = −86.76, estimated with k = 5000), after 3,280 epochs of 60,000 rows (the `--paper` schedule), dynamic binarisation.',
+];
+
+type Mode = Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & { seeds: number; frozen: boolean };
+const FULL_EVAL = {
+  testRows: 10000,
+  testBinarizeSeed: 0,
+  batchSize: 100,
+  learningRate: 1e-3,
+  objective: { type: 'elbo' as const, samples: 1 },
+  elboSamples: 100,
+  llSamples: 5000,
+  evalBatchSize: 100,
+  chunk: 100,
+  amortRows: 1000,
+  amortSteps: 500,
+  amortLearningRate: 1e-2,
+  amortSamples: 10,
+  amortEvalSamples: 100,
+  seeds: 3,
+  frozen: true,
+};
+
+/** Defaults of the modes; every one can be overridden by its flag. */
+export const MODES: Record<'quick' | 'full' | 'standard' | 'paper', Mode> = {
+  /** All 60,000 training rows, all 10,000 test rows (one fixed binarisation), IWAE and log p̂ with K = 5000. */
+  standard: { ...FULL_EVAL, trainRows: 60000, epochs: 100, k: 5000 },
+  /** `standard` with Burda et al. 2015's 3,280-epoch learning-rate schedule. */
+  paper: {
+    ...FULL_EVAL,
+    trainRows: 60000,
+    epochs: PAPER_SCHEDULE.reduce((a, p) => a + p.epochs, 0),
+    learningRate: PAPER_SCHEDULE[0]!.learningRate,
+    schedule: PAPER_SCHEDULE,
+    k: 5000,
+  },
   quick: {
     trainRows: 3000,
     testRows: 200,
@@ -95,6 +141,8 @@ export function program(): Command {
   return new Command('tightness')
     .description('Train each encoder with the same budget and seeds; report test ELBO, IWAE_K, log p̂(x), gap and amortisation gap (co-trained and frozen-decoder tables).')
     .option('--quick', 'small budget (default): 3000 rows, 3 epochs, 200 test rows, K=500, 3 seeds, frozen-decoder table; ~10 min on 2 cores')
+    .option('--standard', 'all 60000 training rows, 100 epochs, all 10000 test rows (fixed binarisation), IWAE_5000 and log p̂ with K=5000; prints the expected wall time first')
+    .option('--paper', 'as --standard with Burda et al. 2015\'s schedule: 3^i epochs at lr 1e-3·10^(−i/7), i = 0…7 (3280 epochs); prints the expected wall time first')
     .option('--full', 'the papers\' data sizes: 60000 training / 10000 test rows, 100 epochs, log p̂ with K=5000 (Burda et al. trained 3280 epochs: pass --epochs 3280 for that)')
     .option('--encoders <names>', 'comma-separated encoders from the default list (gaussian, planar, realnvp, hierarchical) or any registered encoder type')
     .option('--config <file>', 'a JSON list of combinations: [{ "name": "…", "model": { latentDim, encoder, prior, likelihood } }] or bare model sections')
@@ -130,6 +178,8 @@ export function program(): Command {
 interface Options {
   quick?: boolean;
   full?: boolean;
+  standard?: boolean;
+  paper?: boolean;
   encoders?: string;
   config?: string;
   plugin?: string[];
@@ -169,10 +219,15 @@ export function iwaeLadder(k: number, llSamples: number): number[] {
 
 export async function main(argv: string[]): Promise<{ tables: TableRecord[]; files: string[] }> {
   const opts = program().parse(argv, { from: 'user' }).opts<Options>();
-  if (opts.quick && opts.full) throw new Error('--quick and --full: choose one');
+  const chosen = (['quick', 'full', 'standard', 'paper'] as const).filter((m) => opts[m]);
+  if (chosen.length > 1) throw new Error(`--${chosen.join(' and --')}: choose one mode`);
   if (opts.merge) return merge(opts, argv);
   const shard = opts.shard === undefined ? null : parseShard(opts.shard);
-  const mode = MODES[opts.full ? 'full' : 'quick'];
+  const modeName = chosen[0] ?? 'quick';
+  const mode = MODES[modeName];
+  if (mode.schedule && (opts.epochs !== undefined || opts.learningRate !== undefined)) {
+    throw new Error(`--${modeName}: its learning-rate schedule fixes the epochs and rates; got --epochs/--learning-rate too`);
+  }
   const settings: Settings = {
     data: opts.data,
     trainRows: opts.trainRows ?? mode.trainRows,
@@ -181,6 +236,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     epochs: opts.epochs ?? mode.epochs,
     batchSize: opts.batchSize ?? mode.batchSize,
     learningRate: opts.learningRate ?? mode.learningRate,
+    ...(mode.schedule ? { schedule: mode.schedule } : {}),
     objective: { type: opts.objective ?? mode.objective.type, samples: opts.trainSamples ?? mode.objective.samples },
     elboSamples: opts.elboSamples ?? mode.elboSamples,
     k: opts.k ?? mode.k,
@@ -249,6 +305,10 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   }
   // Interleave: once a seed's baseline is done its frozen jobs may start, so workers stay busy.
   const workers = Math.max(1, opts.workers ?? availableParallelism());
+  if (modeName === 'standard' || modeName === 'paper') {
+    const est = estimateWallSeconds(settings, combos.length, seeds.length, frozen, Math.min(workers, jobs.length));
+    process.stdout.write(`tightness --${modeName}: ${jobs.length} jobs; expected wall time ≈ ${formatDuration(est)} on ${Math.min(workers, jobs.length)} idle core(s) (${ESTIMATE_NOTE})\n`);
+  }
   const board = new StatusBoard(Math.min(workers, jobs.length), jobs.length);
   const t0 = Date.now();
   let outcome;
@@ -313,6 +373,28 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   });
 }
 
+/** Seconds per 100-row training step, one worker: mean over the 24 jobs of bench/results/examples/tightness.json (2 idle cores). */
+export const STEP_SECONDS = 0.0199;
+/** Evaluation seconds per (test row × sample), one worker, from the same run (amortisation steps counted as 3 samples each). */
+export const EVAL_SECONDS_PER_ROW_SAMPLE = 3.35e-5;
+const ESTIMATE_NOTE = 'estimated as jobs × (steps × 19.9 ms + test rows × samples × 33.5 µs) / workers, per-step and per-sample costs measured in the committed --quick run';
+
+/** Expected wall time of a run: the per-job training steps and evaluation samples times the measured unit costs, over the workers. */
+export function estimateWallSeconds(s: Settings, combos: number, seeds: number, frozen: boolean, workers: number): number {
+  const steps = Math.ceil(s.trainRows / s.batchSize) * s.epochs;
+  const rowSamples =
+    s.testRows * (s.llSamples + s.iwaeSamples.reduce((a, k) => a + k, 0) + s.elboSamples) + Math.min(s.amortRows, s.testRows) * s.amortSteps * s.amortSamples * 3;
+  const jobs = combos * seeds * (frozen ? 2 : 1);
+  return (jobs * (steps * STEP_SECONDS + rowSamples * EVAL_SECONDS_PER_ROW_SAMPLE)) / Math.max(1, workers);
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${seconds.toFixed(0)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+  if (seconds < 2 * 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
 const dataLabelOf = (s: Settings) => (s.data === 'mnist' ? 'MNIST' : 'Fashion-MNIST');
 const jobIdOf = (kind: 'co-trained' | 'frozen', name: string, seed: number) => `${kind}:${name}:${seed}`;
 
@@ -368,6 +450,7 @@ async function report(opts: Options, r: ReportInput): Promise<{ tables: TableRec
     tables.push(buildTable('frozen', combos, seeds, outcome.results, outcome.errors, jobId, settings, baseline, source));
   }
 
+  if (settings.data === 'mnist' && settings.trainRows === 60000 && settings.testRows === 10000) info.references = REFERENCES;
   const md = formatReport(tables, info);
   mkdirSync(opts.out, { recursive: true });
   const base = join(opts.out, opts.name);

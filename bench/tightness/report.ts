@@ -224,6 +224,8 @@ export interface RunInfo {
   wallSeconds: number;
   dataLabel: string;
   command: string;
+  /** Published results printed after the tables, each with its source and budget. */
+  references?: string[];
 }
 
 /** The budget and settings line every table carries (issue 8: comparable without the command line). */
@@ -232,7 +234,7 @@ export function settingsLines(info: RunInfo, kind: 'co-trained' | 'frozen'): str
   const wall = info.wallSeconds >= 120 ? `${(info.wallSeconds / 60).toFixed(1)} min` : `${info.wallSeconds.toFixed(0)} s`;
   return [
     `- Budget (every model): ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} over the first ${s.trainRows} ${info.dataLabel} training rows, ` +
-      `dynamic binarisation (a fresh Bernoulli draw per batch), batch ${s.batchSize}, Adam lr ${s.learningRate}, objective ${s.objective.type.toUpperCase()} with K=${s.objective.samples}` +
+      `dynamic binarisation (a fresh Bernoulli draw per batch), batch ${s.batchSize}, Adam lr ${s.schedule && s.schedule.length > 1 ? `schedule ${s.schedule.map((p) => `${p.epochs}×${Number(p.learningRate.toPrecision(3))}`).join(', ')} (epochs × lr)` : s.learningRate}, objective ${s.objective.type.toUpperCase()} with K=${s.objective.samples}` +
       (kind === 'frozen' ? '; only the encoder trains (decoder and prior frozen, byte-identical after training).' : '; encoder, decoder and prior trained together.'),
     `- Evaluation: the first ${s.testRows} ${info.dataLabel} test rows, binarised once (static, seed ${s.testBinarizeSeed}); ` +
       `ELBO with S=${s.elboSamples} sample${s.elboSamples === 1 ? '' : 's'} per row; IWAE_${s.k}; log p̂(x) with K=${s.llSamples}; ` +
@@ -297,6 +299,51 @@ export function formatTable(t: TableRecord, info: RunInfo): string {
   return lines.join('\n');
 }
 
+const interval = (d: SeedDifference) => `${signed(d.mean)} nats [${signed(d.lower)}, ${signed(d.upper)}]`;
+const verdict = (d: SeedDifference): 'below' | 'above' | 'unclear' => (!Number.isFinite(d.lower) || d.containsZero ? 'unclear' : d.upper < 0 ? 'below' : 'above');
+
+/**
+ * The answer in words, generated from the tables: for each encoder, its frozen-decoder Δ gap
+ * (encoder − baseline, same p(x, z)) with its interval and the share of the baseline's gap it closes,
+ * then whether the co-trained Δ gap agrees (co-training lets the decoder adapt to the encoder).
+ * An encoder "tightens" the bound only when the whole 95 % interval lies below zero.
+ */
+export function answerParagraph(tables: readonly TableRecord[]): string {
+  const frozen = tables.find((t) => t.kind === 'frozen');
+  const co = tables.find((t) => t.kind === 'co-trained');
+  const main = frozen ?? co;
+  if (!main) return '';
+  const base = main.baseline;
+  const baseGap = main.models.find((m) => m.name === base)?.summary.gap;
+  const names = Object.keys(main.differences).filter((n) => main.differences[n]!.gap);
+  if (!names.length) return `Answer: no encoder besides ${base} has a gap difference to report.`;
+  const against = frozen ? `against the same p(x, z) (${base}'s frozen decoder and prior, per seed)` : `(co-trained only: each model has its own p(x, z), so these are not differences of the family alone)`;
+  const parts: string[] = [];
+  for (const n of names) {
+    const d = main.differences[n]!.gap!;
+    const v = verdict(d);
+    const share = baseGap && baseGap.mean > 0 ? ` (${Math.round((-100 * d.mean) / baseGap.mean)} % of ${base}'s gap of ${num(baseGap.mean)} nats)` : '';
+    let text =
+      v === 'below'
+        ? `${n} tightens the bound: Δ gap ${interval(d)}${share}`
+        : v === 'above'
+          ? `${n} loosens it: Δ gap ${interval(d)}`
+          : `${n} cannot be told apart from ${base}: Δ gap ${interval(d)}, an interval containing zero`;
+    if (frozen && co?.differences[n]?.gap) {
+      const c = co.differences[n]!.gap!;
+      const cv = verdict(c);
+      text += cv === v ? `; co-trained the verdict is the same (Δ gap ${interval(c)})` : `; co-trained it differs (Δ gap ${interval(c)}${cv === 'unclear' ? ', containing zero' : ''})`;
+    }
+    parts.push(text);
+  }
+  const seeds = main.models.find((m) => m.name === base)?.seeds.length ?? 0;
+  return (
+    `Answer (95 % intervals over ${seeds} seed${seeds === 1 ? '' : 's'}: seeds are the unit, so they cover training randomness — initialisation, data order, binarisation — on these fixed test rows), ${against}: ` +
+    parts.join('. ') +
+    '.'
+  );
+}
+
 /** The whole Markdown report. */
 export function formatReport(tables: readonly TableRecord[], info: RunInfo): string {
   const out = [
@@ -309,6 +356,11 @@ export function formatReport(tables: readonly TableRecord[], info: RunInfo): str
       LOG_P_HAT_NOTE,
   ];
   for (const t of tables) out.push('', formatTable(t, info));
+  const answer = answerParagraph(tables);
+  if (answer) out.push('', answer);
+  if (info.references?.length) {
+    out.push('', '### Published reference (not run here; compare with the Gaussian row)', '', ...info.references.map((r) => `- ${r}`));
+  }
   if (tables.some((t) => t.kind === 'frozen')) {
     out.push(
       '',

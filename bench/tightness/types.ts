@@ -27,6 +27,11 @@ export interface Settings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /**
+   * A piecewise-constant learning-rate schedule: phase i trains `epochs` epochs at `learningRate`
+   * (their epochs sum to `epochs`; `learningRate` above is the first phase's). Absent: one phase.
+   */
+  schedule?: { epochs: number; learningRate: number }[];
   objective: { type: string; samples: number; gradient?: string };
   /** S, samples per row of the test ELBO. */
   elboSamples: number;

@@ -13,7 +13,8 @@ import { loadFashionMnist } from '../../src/data/fashion-mnist.js';
 import { takeRows } from '../../src/data/batches.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { train, type History } from '../../src/train/trainer.js';
-import { frozenParts, trainAgainstFrozenDecoder, type FrozenParts } from '../../src/train/frozen-decoder.js';
+import { trainScheduled } from './schedule.js';
+import { changedWeights, decoderPriorBytes, frozenParts, trainAgainstFrozenDecoder, withFrozenDecoder, type FrozenParts } from '../../src/train/frozen-decoder.js';
 import { amortizationGap } from '../../src/eval/amortization-gap.js';
 import { subset } from '../../src/data/batches.js';
 import { evaluateBounds } from './evaluate.js';
@@ -164,10 +165,11 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     return result;
   };
 
+  const schedule = s.schedule && s.schedule.length > 1 ? s.schedule : null;
   if (job.mode === 'co-trained') {
     const vae = createVae(job.combo.model, { seed: job.seed, plugins });
     try {
-      const history = await train(vae, trainSet, trainOptions);
+      const history = schedule ? await trainScheduled(vae, trainSet, trainOptions, schedule) : await train(vae, trainSet, trainOptions);
       if (job.saveDecoderTo) writeParts(job.saveDecoderTo, frozenParts(vae));
       return await evaluate(vae, history);
     } finally {
@@ -175,6 +177,19 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     }
   }
   const source = await frozenSource(job, plugins);
+  if (schedule) {
+    // The same checks as trainAgainstFrozenDecoder, with the schedule's chained train() calls.
+    const vae = withFrozenDecoder(source, job.combo.model.encoder, { seed: job.seed, plugins });
+    try {
+      const before = decoderPriorBytes(vae);
+      const history = await trainScheduled(vae, trainSet, { ...trainOptions, freeze: ['decoder', 'prior'] }, schedule);
+      const changed = changedWeights(before, decoderPriorBytes(vae));
+      if (changed.length) throw new Error(`frozen decoder: training encoder "${job.combo.name}" changed frozen weights ${changed.join(', ')}`);
+      return await evaluate(vae, history, true);
+    } finally {
+      vae.dispose();
+    }
+  }
   let result: JobResult | undefined;
   await trainAgainstFrozenDecoder(source, [{ name: job.combo.name, encoder: job.combo.model.encoder }], trainSet, {
     ...trainOptions,
