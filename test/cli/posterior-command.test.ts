@@ -28,7 +28,7 @@ describe('vaekit posterior', () => {
     expect(err.join('')).toBe('');
     expect(code).toBe(0);
     const text = out.join('');
-    expect(text).toMatch(/row 0: ELBO -\d+\.\d+, log p̂\(x\) -\d+\.\d+ \(K = 200; ESS \d+\.\d, Pareto k̂ -?\d\.\d\d\), grid log ∫ p\(x, z\) over the slice -\d+\.\d+; q on the grid: closed-form/);
+    expect(text).toMatch(/row 0: ELBO -\d+\.\d+, log p̂\(x\) -\d+\.\d+ \(K = 200; ESS \d+\.\d, Pareto k̂ -?\d\.\d\d\), grid log ∫ p\(x, z\) over the slice -\d+\.\d+; q on the grid: exact/);
     expect(text).toMatch(/row 3: /);
     expect(text).toContain('coordinates z1 × z3');
     const img = readPng(readFileSync(png));
