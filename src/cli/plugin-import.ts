@@ -5,23 +5,14 @@
  * its sources has it registered already). A failure names the real cause (the first error of the
  * `cause` chain that is not a wrapper), not a loader's follow-up error.
  */
-import { existsSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { nearestTsconfig } from '../config/nearest-tsconfig.js';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 const JAVASCRIPT = new Set(['.js', '.mjs', '.cjs']);
 
 let tsxRegistered = false;
-
-/** The nearest tsconfig.json at or above `dir` (the plugin's own project settings), if any. */
-function nearestTsconfig(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
-    const candidate = join(d, 'tsconfig.json');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(d) === d) return undefined;
-  }
-}
 
 /**
  * Registers tsx's ESM loader once, with the tsconfig.json of the plugin's own project (found from

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tf } from '../core/tf.js';
 import type { Vae } from '../core/vae.js';
 import type { BatchResult, EvalTask } from './batch-evaluation.js';
 import type { BatchRunner, RowBlock } from './row-split.js';
+import { isTypeScriptFile, nearestTsconfig } from '../config/nearest-tsconfig.js';
 
 /** Parent → worker. */
 export type ToEvalWorker =
@@ -33,15 +35,28 @@ const ext = SOURCE ? 'ts' : 'js';
 export const EVAL_WORKER_URL = new URL(`./eval-worker.${ext}`, import.meta.url);
 export const PACKAGE_ENTRY_URL = new URL(`../../plugins/index.${ext}`, import.meta.url);
 
-/** A worker for `EVAL_WORKER_URL`: run from TypeScript sources, it first registers tsx's loader in the thread. */
-function spawn(): Worker {
-  if (!SOURCE) return new Worker(EVAL_WORKER_URL);
-  // tsx's ESM entry (`tsx/esm/api`, import condition), found from its package.json.
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  const tsx = new URL('./dist/esm/api/index.mjs', pathToFileURL(pkg)).href;
+/**
+ * A worker for `EVAL_WORKER_URL`. Run from TypeScript sources, or given TypeScript plugin files,
+ * it first registers tsx's loader in the thread (with the project's tsconfig.json, or the plugin
+ * project's); without tsx a TypeScript plugin fails to load there and the evaluation falls back
+ * to one thread, saying why.
+ */
+function spawn(pluginModules: readonly string[]): Worker {
+  const tsPlugin = pluginModules.find((p) => isTypeScriptFile(p));
+  if (!SOURCE && !tsPlugin) return new Worker(EVAL_WORKER_URL);
+  let tsx: string;
+  try {
+    // tsx's ESM entry (`tsx/esm/api`, import condition), found from its package.json.
+    tsx = new URL('./dist/esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx/package.json'))).href;
+  } catch {
+    return new Worker(EVAL_WORKER_URL);
+  }
   // The project's tsconfig (decorators), whatever the working directory.
-  const tsconfig = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
-  const boot = `const { register } = await import(${JSON.stringify(tsx)}); register({ tsconfig: ${JSON.stringify(tsconfig)} }); await import(${JSON.stringify(EVAL_WORKER_URL.href)});`;
+  const tsconfig = SOURCE
+    ? fileURLToPath(new URL('../../tsconfig.json', import.meta.url))
+    : nearestTsconfig(dirname(tsPlugin!.startsWith('file:') ? fileURLToPath(tsPlugin!) : tsPlugin!));
+  const options = tsconfig ? `{ tsconfig: ${JSON.stringify(tsconfig)} }` : '{}';
+  const boot = `const { register } = await import(${JSON.stringify(tsx)}); register(${options}); await import(${JSON.stringify(EVAL_WORKER_URL.href)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
 }
 
@@ -82,7 +97,7 @@ export async function startEvalWorkers(vae: Vae, task: EvalTask, threads: number
   };
 
   const starts = Array.from({ length: threads }, () => {
-    const worker = spawn();
+    const worker = spawn(pluginModules);
     const slot: Slot = { worker, busy: null };
     slots.push(slot);
     return new Promise<void>((resolve, reject) => {
