@@ -12,6 +12,7 @@ import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } f
 import type { NamedVariable } from '../core/variables.js';
 import { checkTrainOptions } from './train-options.js';
 import { ensureBackend } from '../backend/select-backend.js';
+import { hostStderr, writeStderrLine } from '../core/host-env.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
 export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
@@ -152,8 +153,8 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   } = options;
   const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
   const objective: Objective = isObjective(options.objective) ? options.objective : vae.objective(options.objective ?? { type: 'elbo' });
-  const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
-  const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
+  const log = options.log ?? ((line: string) => (quiet ? undefined : writeStderrLine(line)));
+  const showBar = options.progress ?? (hostStderr()?.isTTY === true && !quiet);
 
   const parts = (['encoder', 'decoder', 'prior'] as const).filter((p) => !freeze.includes(p));
   const trained = vae.variables(parts).filter((v) => v.variable.trainable);
