@@ -1,6 +1,9 @@
 /**
- * vaekit's public API. Import from the package (`import { createVae } from 'vaekit'`), whose
- * entry also registers the built-in plugins.
+ * vaekit's public API, browser-safe: nothing here imports a Node builtin or a native addon
+ * (the model, the plugin roles, the bounds, training, evaluation, the wasm kernels). Import it
+ * from the package (`import { createVae } from 'vaekit'`), whose entry also registers the
+ * built-in plugins. The Node-only parts (file data, saving to disk, PNG output, the CLI) are in
+ * ./node.ts, which the package's Node entry adds.
  */
 export { tf } from './core/tf.js';
 export { Random } from './core/random.js';
@@ -43,6 +46,7 @@ export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation 
 export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn/mat-mul.js';
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
+export { decodeBase64 } from './backend/base64.js';
 
 export { selectBackend, ensureBackend, selectedBackend, BACKEND_NAMES, AUTO_ORDER, type BackendName } from './backend/select-backend.js';
 
@@ -77,20 +81,12 @@ export {
 export { createVae, createContainer, registerBuiltinPlugins, type CreateOptions } from './config/create-vae.js';
 
 export type { Dataset } from './data/dataset.js';
-export { readIdx, parseIdx, writeIdx, encodeIdx, type IdxArray, type IdxData } from './data/idx.js';
-export { loadMnist, mnistFolder } from './data/mnist.js';
-export { loadFashionMnist, FASHION_MNIST_FOLDER } from './data/fashion-mnist.js';
 export type { ImageSetOptions, Split, Binarize } from './data/idx-images.js';
-export { loadIdxImages, countIdxRows, STATIC_BINARIZE_SALT, type ImageSetSource } from './data/idx-images.js';
-export { MNIST_SOURCE } from './data/mnist.js';
-export { FASHION_MNIST_SOURCE } from './data/fashion-mnist.js';
-export type { ReadIdxOptions } from './data/idx.js';
 export * as linalg from './core/linalg.js';
 export type { Matrix } from './core/linalg.js';
 export { batches, batchCount, datasetTensor, subset, takeRows, type BatchOptions } from './data/batches.js';
 export { checkFinite, checkUnitInterval, checkWidth } from './data/validate.js';
 export { LinearGaussianModel, type LinearGaussianParams, type RandomLinearGaussianOptions } from './data/linear-gaussian.js';
-export { loadData, LINEAR_GAUSSIAN_DEFAULTS, type LoadDataOptions, type LoadedData } from './data/load-data.js';
 
 export {
   train,
@@ -106,30 +102,9 @@ export {
   type History,
   type TrainerState,
 } from './train/trainer.js';
-export { ParallelGradients, type StepGradients } from './train/parallel/parallel-gradients.js';
 
 export * from './eval/index.js';
 
-export { plural } from './plot/plural.js';
-export { renderChart, chartSvg, svgToPng, niceTicks, wrapText, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
-export { renderImageGrid, renderPairGrid, imageShapeOf, readPng, type ImageGridOptions, type PairGridOptions } from './plot/image-grid.js';
-export {
-  saveVae,
-  loadVae,
-  loadSavedModel,
-  SavedModelError,
-  writeFileAtomic,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
-  type ModelManifest,
-  type LoadedModel,
-  type SaveOptions,
-  type LoadOptions,
-} from './train/saved-model.js';
-export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
-export { NonFiniteWeightsError, nonFiniteValues, type SetRecovery } from './train/saved-model.js';
-export { lockDirectory, DirectoryLockedError, type DirectoryLock, type LockHolder } from './train/run-lock.js';
-export { runCli } from './cli/main.js';
 export {
   trainAgainstFrozenDecoder,
   withFrozenDecoder,

@@ -1,4 +1,4 @@
-import { tf, HostWasm, hostKernelAvailable, registerHostKernel, runHostKernel } from '../../src/index.js';
+import { tf, HostWasm, decodeBase64, hostKernelAvailable, registerHostKernel, runHostKernel } from '../../src/index.js';
 import { BERNOULLI_WASM_BASE64 } from './bernoulli-wasm.js';
 
 /**
@@ -18,7 +18,7 @@ import { BERNOULLI_WASM_BASE64 } from './bernoulli-wasm.js';
 export const BERNOULLI_LOG_PROB_KERNEL = 'VaekitBernoulliLogProb';
 export const BERNOULLI_LOG_PROB_GRAD_KERNEL = 'VaekitBernoulliLogProbGrad';
 
-const wasm = new HostWasm(Buffer.from(BERNOULLI_WASM_BASE64, 'base64'), {});
+const wasm = new HostWasm(decodeBase64(BERNOULLI_WASM_BASE64), {});
 
 function dims(l: readonly number[], x: readonly number[], kernel: string): { n: number; b: number; p: number } {
   if (l.length !== 2 || x.length !== 2 || l[1] !== x[1] || x[0]! < 1 || l[0]! % x[0]! !== 0) {

@@ -1,4 +1,4 @@
-import { tf, HostWasm, hostKernelAvailable, registerHostKernel, runHostKernel } from '../../src/index.js';
+import { tf, HostWasm, decodeBase64, hostKernelAvailable, registerHostKernel, runHostKernel } from '../../src/index.js';
 import type { HostKernel } from '../../src/index.js';
 import { PLANAR_WASM_BASE64 } from './planar-wasm.js';
 
@@ -81,7 +81,7 @@ function dims(z: readonly number[], p: readonly number[], bias: readonly number[
   return { k, b, d, s, p: rows };
 }
 
-const wasm = new HostWasm(Buffer.from(PLANAR_WASM_BASE64, 'base64'), { exp: Math.exp, log: Math.log, log1p: Math.log1p, tanh: Math.tanh });
+const wasm = new HostWasm(decodeBase64(PLANAR_WASM_BASE64), { exp: Math.exp, log: Math.log, log1p: Math.log1p, tanh: Math.tanh });
 
 const forwardKernel: HostKernel = {
   name: PLANAR_STACK_KERNEL,

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { hostEnv, hostStderr } from '../core/host-env.js';
 
 /** A progress reporter for long work (evaluation, benches, training). */
 export interface Progress {
@@ -16,7 +17,7 @@ export interface ProgressOptions {
    * On a terminal (stderr is a TTY) the report is a `cli-progress` bar; otherwise plain lines.
    */
   enabled?: boolean;
-  /** Where to write (default: process.stderr). */
+  /** Where to write (default: process.stderr; where there is none, a browser, nothing is reported). */
   stream?: NodeJS.WriteStream;
   /** Plain-line mode: print a line every this fraction of the total (default 0.1). */
   every?: number;
@@ -29,9 +30,9 @@ const SILENT: Progress = { tick() {}, update() {}, stop() {} };
  * `label: 40/100 (40%) 3.2s` every 10 % otherwise, nothing when `enabled: false` or when
  * `VAEKIT_QUIET=1` and `enabled` is not given.
  */
-export function createProgress(label: string, total: number, { enabled, stream = process.stderr, every = 0.1 }: ProgressOptions = {}): Progress {
-  const on = enabled ?? process.env.VAEKIT_QUIET !== '1';
-  if (!on || total <= 0) return SILENT;
+export function createProgress(label: string, total: number, { enabled, stream = hostStderr(), every = 0.1 }: ProgressOptions = {}): Progress {
+  const on = enabled ?? hostEnv('VAEKIT_QUIET') !== '1';
+  if (!on || total <= 0 || !stream) return SILENT;
   const started = Date.now();
   let value = 0;
   let stopped = false;

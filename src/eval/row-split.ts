@@ -56,6 +56,15 @@ export interface BatchRunner {
   close(): Promise<void>;
 }
 
+/**
+ * Imports a module only Node has (worker threads, and the pool built on them), reached only where
+ * `process.versions.node` is set. The specifier goes through a variable so that browser bundlers
+ * do not try to resolve it: the browser build evaluates on its one thread.
+ */
+function importNodeOnly<M>(specifier: string): Promise<M> {
+  return import(/* @vite-ignore */ specifier) as Promise<M>;
+}
+
 function envWorkers(): number | undefined {
   const v = typeof process === 'undefined' ? undefined : process.env?.VAEKIT_EVAL_WORKERS;
   if (v === undefined || v === '') return undefined;
@@ -72,7 +81,7 @@ export async function autoWorkers(): Promise<number> {
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') return 1;
   try {
-    const [{ isMainThread }, { availableParallelism }] = await Promise.all([import('node:worker_threads'), import('node:os')]);
+    const [{ isMainThread }, { availableParallelism }] = await Promise.all([importNodeOnly<typeof import('node:worker_threads')>('node:worker_threads'), importNodeOnly<typeof import('node:os')>('node:os')]);
     return isMainThread && !process.send ? availableParallelism() : 1;
   } catch {
     return 1;
@@ -110,7 +119,7 @@ export async function evaluateRows(vae: Vae, data: EvalData, task: EvalTask, run
     const threads = Math.min(asked, nBatches);
     if (threads > 1) {
       try {
-        const { startEvalWorkers } = await import('./eval-worker-pool.js');
+        const { startEvalWorkers } = await importNodeOnly<typeof import('./eval-worker-pool.js')>('./eval-worker-pool.js');
         runner = await startEvalWorkers(vae, task, threads, run.pluginModules ?? []);
       } catch (e) {
         fallback = `evaluation worker threads unavailable (${(e as Error).message.split('\n')[0]}); evaluating on one thread`;

@@ -2,10 +2,11 @@ import { tf } from '../core/tf.js';
 import { ADAM_WASM_BASE64 } from '../backend/adam-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
+import { decodeBase64 } from '../backend/base64.js';
 
 const ADAM_KERNEL = 'VaekitAdam';
 
-const wasm = new HostWasm(Buffer.from(ADAM_WASM_BASE64, 'base64'), {});
+const wasm = new HostWasm(decodeBase64(ADAM_WASM_BASE64), {});
 
 /**
  * One Adam update of one variable as a host kernel (wasm, cpu) in WebAssembly SIMD

@@ -2,6 +2,7 @@ import { tf } from '../core/tf.js';
 import { BIAS_TANH_WASM_BASE64 } from '../backend/bias-tanh-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
+import { decodeBase64 } from '../backend/base64.js';
 
 /**
  * A dense layer's bias and tanh as one kernel each way (wasm and cpu), in place of Add + Tanh
@@ -18,7 +19,7 @@ import { HostWasm } from '../backend/host-wasm.js';
 export const BIAS_TANH_KERNEL = 'VaekitBiasTanh';
 export const BIAS_TANH_GRAD_KERNEL = 'VaekitBiasTanhGrad';
 
-const wasm = new HostWasm(Buffer.from(BIAS_TANH_WASM_BASE64, 'base64'), {});
+const wasm = new HostWasm(decodeBase64(BIAS_TANH_WASM_BASE64), {});
 
 registerHostKernel({
   name: BIAS_TANH_KERNEL,

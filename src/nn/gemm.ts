@@ -2,6 +2,7 @@ import { tf } from '../core/tf.js';
 import { GEMM_WASM_BASE64 } from '../backend/gemm-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
+import { decodeBase64 } from '../backend/base64.js';
 
 /**
  * vaekit's matrix product C = A·B for dense layers on wasm (and cpu): a host kernel in
@@ -21,7 +22,7 @@ import { HostWasm } from '../backend/host-wasm.js';
  */
 export const GEMM_KERNEL = 'VaekitMatMul';
 
-const wasm = new HostWasm(Buffer.from(GEMM_WASM_BASE64, 'base64'), {});
+const wasm = new HostWasm(decodeBase64(GEMM_WASM_BASE64), {});
 
 registerHostKernel({
   name: GEMM_KERNEL,

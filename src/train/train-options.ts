@@ -5,6 +5,7 @@ import { isObjective } from '../core/objective.js';
 import type { Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { checkFinite } from '../data/validate.js';
+import { writeStderrLine } from '../core/host-env.js';
 import type { TrainOptions } from './trainer.js';
 
 /** The options of `train()` that are also fields of a config's `train` section. */
@@ -68,7 +69,7 @@ export function checkTrainOptions(vae: Vae, data: Dataset, options: TrainOptions
       `data.binarize "${data.binarize}": the ${vae.likelihood.name} likelihood is a density over real values, and binarised {0, 1} data lets it grow without bound as its scale shrinks (set data.binarize to "none")`,
     );
   }
-  const log = options.log ?? ((line: string) => (options.quiet ? undefined : process.stderr.write(`${line}\n`)));
+  const log = options.log ?? ((line: string) => (options.quiet ? undefined : writeStderrLine(line)));
   for (const w of warnings) log(`warning: ${w}`);
   return warnings;
 }

@@ -13,7 +13,8 @@ import { defaultSyncEvery, GuardedStepper, type GradientFn, type RandomState } f
 import type { NamedVariable } from '../core/variables.js';
 import { checkTrainOptions } from './train-options.js';
 import { ensureBackend } from '../backend/select-backend.js';
-import { ParallelGradients } from './parallel/parallel-gradients.js';
+import type { ParallelGradients } from './parallel/parallel-gradients.js';
+import { hostStderr, writeStderrLine } from '../core/host-env.js';
 
 export { meanElbo, trainingLoss, type ObjectiveSpec } from './training-loss.js';
 export { defaultSyncEvery, GuardedStepper, NonFiniteLossError, stepUnlessNonFinite, trainingStep, type GradientFn, type RandomState } from './guarded-stepper.js';
@@ -139,6 +140,15 @@ export function objectiveGradients(vae: Vae, objective: Objective, trained: read
   };
 }
 
+/**
+ * The data-parallel trainer (Node's worker threads), imported only when `threads` > 1 and through
+ * a variable specifier, so browser bundles leave it out (the browser trains on one thread).
+ */
+function importParallel(): Promise<typeof import('./parallel/parallel-gradients.js')> {
+  const specifier = './parallel/parallel-gradients.js';
+  return import(/* @vite-ignore */ specifier) as Promise<typeof import('./parallel/parallel-gradients.js')>;
+}
+
 /** Every key of `TrainOptions` (checked exhaustive by the compiler): any other key is an error. */
 const TRAIN_OPTIONS = optionKeys<TrainOptions>()(
   'epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'seed', 'freeze', 'validation', 'validationSamples', 'progress', 'log', 'quiet', 'onEpochEnd', 'resume', 'syncEvery', 'threads',
@@ -170,8 +180,8 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   const syncEvery = checkPositiveInt('train.syncEvery', options.syncEvery ?? defaultSyncEvery(batchSize, data.dim));
   const threads = checkPositiveInt('train.threads', options.threads ?? 1);
   const objective: Objective = isObjective(options.objective) ? options.objective : vae.objective(options.objective ?? { type: 'elbo' });
-  const log = options.log ?? ((line: string) => (quiet ? undefined : process.stderr.write(`${line}\n`)));
-  const showBar = options.progress ?? (process.stderr.isTTY === true && !quiet);
+  const log = options.log ?? ((line: string) => (quiet ? undefined : writeStderrLine(line)));
+  const showBar = options.progress ?? (hostStderr()?.isTTY === true && !quiet);
 
   const parts = (['encoder', 'decoder', 'prior'] as const).filter((p) => !freeze.includes(p));
   const trained = vae.variables(parts).filter((v) => v.variable.trainable);
@@ -211,9 +221,16 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   let parallel: ParallelGradients | null = null;
   if (threads > 1) {
     const spec = isObjective(options.objective) ? null : (options.objective ?? { type: 'elbo' });
-    const started = await ParallelGradients.start(vae, trained, { threads, batchSize, objective, spec, freeBits });
-    if (started instanceof ParallelGradients) parallel = started;
-    else log(`train.threads ${threads}: training on one thread (${started.reason})`);
+    let reason: string;
+    try {
+      const { ParallelGradients: Parallel } = await importParallel();
+      const started = await Parallel.start(vae, trained, { threads, batchSize, objective, spec, freeBits });
+      if (started instanceof Parallel) parallel = started;
+      reason = started instanceof Parallel ? '' : started.reason;
+    } catch (e) {
+      reason = `worker threads unavailable: ${(e as Error).message.split('\n')[0]}`;
+    }
+    if (!parallel) log(`train.threads ${threads}: training on one thread (${reason})`);
   }
   const stepper = new GuardedStepper({
     variables: varList,
