@@ -32,9 +32,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'train.epochs': 'Passes over the training rows.',
   'train.batchSize': 'Rows per optimiser step.',
   'train.learningRate': 'Adam step size.',
-  'train.objective': 'The training bound: `{ "type": "elbo" | "iwae", "samples": K }`.',
-  'train.objective.type': '`elbo` (the ELBO, Monte Carlo over K samples) or `iwae` (the importance-weighted bound IWAE_K).',
-  'train.objective.samples': 'K, samples per row of the objective.',
+  'train.objective': 'The training objective: `{ "type": <objective plugin>, ...its options }`, e.g. `{ "type": "iwae", "samples": 10, "gradient": "dreg" }`.',
   'train.warmup': 'β warm-up: β rises linearly from 0 to 1 over this many epochs (0: β = 1 throughout).',
   'train.freeBits': 'Free bits λ in nats per latent dimension (Kingma et al. 2016): the KL term is not pushed below λ·D. 0 is off.',
   'train.seed': 'Seed of shuffling, dynamic binarisation and the encoder noise (and of the weights unless `model.seed`).',
@@ -47,7 +45,14 @@ export const FIELD_DOCS: Record<string, string> = {
 
 type Json = Record<string, unknown>;
 
-const ROLE_FIELD: Partial<Record<PluginRole, string>> = { encoder: 'encoder', prior: 'prior', likelihood: 'likelihood' };
+/** Where each role's plugin spec sits in a config. */
+const ROLE_FIELD: Partial<Record<PluginRole, [section: string, key: string]>> = {
+  encoder: ['model', 'encoder'],
+  prior: ['model', 'prior'],
+  likelihood: ['model', 'likelihood'],
+  objective: ['train', 'objective'],
+};
+const PLUGIN_FIELDS = Object.values(ROLE_FIELD).map(([a, b]) => `${a}.${b}`);
 
 /** The JSON Schema of one plugin spec `{ type: name, ...options }`. */
 function pluginSpecJson(f: PluginFactory): Json {
@@ -74,13 +79,14 @@ export function configJsonSchema(factories: readonly PluginFactory[]): Json {
     }
   };
   visit(schema, '');
-  const model = (schema.properties as Record<string, Json>).model!;
   for (const role of PLUGIN_ROLES) {
-    const key = ROLE_FIELD[role];
-    if (!key) continue;
+    const where = ROLE_FIELD[role];
+    if (!where) continue;
+    const [sectionName, key] = where;
+    const section = (schema.properties as Record<string, Json>)[sectionName]!;
     const mine = factories.filter((f) => f.role === role).sort((a, b) => a.name.localeCompare(b.name));
-    const field = (model.properties as Record<string, Json>)[key]!;
-    (model.properties as Record<string, Json>)[key] = {
+    const field = (section.properties as Record<string, Json>)[key]!;
+    (section.properties as Record<string, Json>)[key] = {
       description: field.description,
       ...(field.default !== undefined ? { default: field.default } : {}),
       anyOf: [
@@ -105,7 +111,7 @@ export function undocumentedFields(): { missing: string[]; stale: string[] } {
     for (const [key, child] of Object.entries((node.properties as Record<string, Json> | undefined) ?? {})) {
       const p = path ? `${path}.${key}` : key;
       paths.push(p);
-      if (!['model.encoder', 'model.prior', 'model.likelihood'].includes(p)) visit(child, p);
+      if (!PLUGIN_FIELDS.includes(p)) visit(child, p);
     }
   };
   visit(schema, '');
@@ -156,7 +162,7 @@ export function configReferenceMarkdown(factories: readonly PluginFactory[]): st
       const rows: [string, Json][] = [];
       for (const [k, v] of Object.entries(node.properties as Record<string, Json>)) {
         rows.push([k, v]);
-        if (v.properties) for (const [k2, v2] of Object.entries(v.properties as Record<string, Json>)) rows.push([`${k}.${k2}`, v2]);
+        if (v.properties && !v.anyOf) for (const [k2, v2] of Object.entries(v.properties as Record<string, Json>)) rows.push([`${k}.${k2}`, v2]);
       }
       table(rows, `${section}.`);
     } else {
