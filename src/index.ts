@@ -164,3 +164,4 @@ export type { WeightGroupFile } from './train/saved-model.js';
 export type { RowSplitRun } from './eval/row-split.js';
 export type { LockOptions } from './train/run-lock.js';
 export type { GuardedStepperOptions } from './train/guarded-stepper.js';
+export type { Adam, AdamOptions, AdamSnapshot } from './nn/adam.js';
