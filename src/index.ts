@@ -138,3 +138,8 @@ export type { WasmMemory } from './backend/host-wasm.js';
 export type { SetFile, WriteStage } from './train/saved-model.js';
 export type { SaveCheckpointOptions } from './train/checkpoint.js';
 export type { CliIo } from './cli/support.js';
+export type { WeightGroupFile } from './train/saved-model.js';
+export type { RowSplitRun } from './eval/row-split.js';
+export type { LockOptions } from './train/run-lock.js';
+export type { GuardedStepperOptions } from './train/guarded-stepper.js';
+export type { Adam, AdamOptions, AdamSnapshot } from './nn/adam.js';

@@ -32,7 +32,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'train.epochs': 'Passes over the training rows.',
   'train.batchSize': 'Rows per optimiser step.',
   'train.learningRate': 'Adam step size.',
-  'train.objective': 'The training bound and its gradient estimator: `{ "type": <objective plugin>, ...its options }` (`elbo`, `iwae`, the stratified bounds of the mixture encoder, or one of your own).',
+  'train.objective': 'The training objective: `{ "type": <objective plugin>, ...its options }`, e.g. `{ "type": "iwae", "samples": 10, "gradient": "dreg" }`.',
   'train.warmup': 'β warm-up: β rises linearly from 0 to 1 over this many epochs (0: β = 1 throughout).',
   'train.freeBits': 'Free bits λ in nats per latent dimension (Kingma et al. 2016): the KL term is not pushed below λ·D. 0 is off.',
   'train.threads': 'Threads one training run uses: 1, or n > 1 to split each batch over n − 1 worker threads too (data-parallel; the same result up to float32 summation order; falls back to 1 with a message where workers cannot run the model).',
@@ -46,14 +46,14 @@ export const FIELD_DOCS: Record<string, string> = {
 
 type Json = Record<string, unknown>;
 
-/** The config field (section and key) each plugin role is named in. */
+/** Where each role's plugin spec sits in a config. */
 const ROLE_FIELD: Partial<Record<PluginRole, [section: string, key: string]>> = {
   encoder: ['model', 'encoder'],
   prior: ['model', 'prior'],
   likelihood: ['model', 'likelihood'],
   objective: ['train', 'objective'],
 };
-const PLUGIN_FIELDS = Object.values(ROLE_FIELD).map(([section, key]) => `${section}.${key}`);
+const PLUGIN_FIELDS = Object.values(ROLE_FIELD).map(([a, b]) => `${a}.${b}`);
 
 /** The JSON Schema of one plugin spec `{ type: name, ...options }`. */
 function pluginSpecJson(f: PluginFactory): Json {
@@ -83,11 +83,11 @@ export function configJsonSchema(factories: readonly PluginFactory[]): Json {
   for (const role of PLUGIN_ROLES) {
     const where = ROLE_FIELD[role];
     if (!where) continue;
-    const [section, key] = where;
-    const parent = (schema.properties as Record<string, Json>)[section]!;
+    const [sectionName, key] = where;
+    const section = (schema.properties as Record<string, Json>)[sectionName]!;
     const mine = factories.filter((f) => f.role === role).sort((a, b) => a.name.localeCompare(b.name));
-    const field = (parent.properties as Record<string, Json>)[key]!;
-    (parent.properties as Record<string, Json>)[key] = {
+    const field = (section.properties as Record<string, Json>)[key]!;
+    (section.properties as Record<string, Json>)[key] = {
       description: field.description,
       ...(field.default !== undefined ? { default: field.default } : {}),
       anyOf: [
@@ -163,7 +163,7 @@ export function configReferenceMarkdown(factories: readonly PluginFactory[]): st
       const rows: [string, Json][] = [];
       for (const [k, v] of Object.entries(node.properties as Record<string, Json>)) {
         rows.push([k, v]);
-        if (v.properties) for (const [k2, v2] of Object.entries(v.properties as Record<string, Json>)) rows.push([`${k}.${k2}`, v2]);
+        if (v.properties && !v.anyOf) for (const [k2, v2] of Object.entries(v.properties as Record<string, Json>)) rows.push([`${k}.${k2}`, v2]);
       }
       table(rows, `${section}.`);
     } else {

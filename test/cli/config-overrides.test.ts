@@ -78,9 +78,8 @@ describe('config overrides', () => {
     expect(saved.data.limit).toBe(100);
     const history = JSON.parse(readFileSync(join(dir, 'run', 'history.json'), 'utf8')) as { epochs: { steps: number }[] };
     expect(history.epochs.map((e) => e.steps)).toEqual([2, 2]); // 100 rows / batches of 50
-    // --learning-rate may change on --resume (the advice after a non-finite stop); --seed may not.
-    const resumed = await cli('train', '--out', 'run', '--resume', '--seed', '12');
+    const resumed = await cli('train', '--out', 'run', '--resume', '--seed', '5', '--set', 'train.batchSize=20');
     expect(resumed.code).toBe(1);
-    expect(resumed.err).toContain('--resume: only train.epochs and train.learningRate may change when resuming; drop --seed 12');
+    expect(resumed.err).toContain('--resume: only train.epochs and train.learningRate may change when resuming; drop --set train.batchSize=20, --seed 5');
   });
 });

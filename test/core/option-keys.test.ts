@@ -7,7 +7,7 @@ const x = () => tf.tensor2d([[0.1, 0.2, 0.3]]);
 describe('misspelt options from JavaScript are errors, not ignored', () => {
   it('boundReport({ samples }) says which K is meant', async () => {
     await expect(boundReport(vae(), x(), { samples: 100 } as never)).rejects.toThrow(
-      'boundReport: unknown option "samples" — K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO. Known options: elboSamples, iwaeSamples, llSamples, batchSize, chunk, seed, binarizeSeed, progress.',
+      'boundReport: unknown option "samples" — K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO. Known options: elboSamples, iwaeSamples, llSamples, batchSize, chunk, seed, binarizeSeed, progress, workers, pluginModules.',
     );
   });
   it('estimateLogLikelihood({ llSamples }) points to samples', async () => {
