@@ -40,7 +40,8 @@ describe('posteriorGrid', () => {
   });
 
   it('shows a slice of a larger latent, uses a density estimate when q has no closed form, and leaks no tensors', async () => {
-    const vae = createVae({ latentDim: 4, dataDim: 6, encoder: { type: 'planar', hidden: [8], steps: 2 }, likelihood: { type: 'gaussian', hidden: [8] }, seed: 2 });
+    // The hierarchical encoder scores z only through its auxiliary u: no logProb, no closed form.
+    const vae = createVae({ latentDim: 4, dataDim: 6, encoder: { type: 'hierarchical', hidden: [8], auxHidden: [8] }, likelihood: { type: 'gaussian', hidden: [8] }, seed: 2 });
     const opts = { dims: [1, 3], llSamples: 100, size: 41, kdeSamples: 500 } as const;
     await posteriorGrid(vae, [0.1, 0.2, -0.3, 0.5, 0, 1], opts); // first call: backend constants
     const before = tf.memory().numTensors;
