@@ -6,7 +6,7 @@
  * ./node.ts, which the package's Node entry adds.
  */
 export { tf } from './core/tf.js';
-export { Random } from './core/random.js';
+export { Random, type RowShare } from './core/random.js';
 export { Encoder, type EncoderSample } from './core/encoder.js';
 export { Prior } from './core/prior.js';
 export { Likelihood } from './core/likelihood.js';
