@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../plugins/index.js';
 import { encodeIdx } from '../../src/data/idx.js';
-import { runCli } from '../../src/cli/main.js';
-import { snapshot, tinyConfig } from './helpers.js';
+import { cliIn, snapshot, tinyConfig } from './helpers.js';
 
 // The CLI in-process (runCli returns the exit code; bin/vaekit.js only adds process.exit):
 // one test per kind of bad input, each checking the message, the exit code, and that the saved
@@ -14,18 +13,7 @@ let dir: string;
 let run: string;
 let saved: Record<string, string>;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, argv);
 
 function writeConfig(name: string, config: unknown): string {
   writeFileSync(join(dir, name), typeof config === 'string' ? config : JSON.stringify(config, null, 2));

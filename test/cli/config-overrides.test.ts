@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../plugins/index.js';
-import { runCli } from '../../src/cli/main.js';
 import { applyConfigOverrides, configOverrides, parseSet } from '../../src/cli/config-overrides.js';
 import { parseConfig } from '../../src/config/schema.js';
-import { tinyConfig } from './helpers.js';
+import { cliIn, tinyConfig } from './helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -20,18 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, argv);
 
 describe('config overrides', () => {
   const base = parseConfig(tinyConfig());

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { runCli } from '../../src/cli/main.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'vaekit.js');
@@ -43,4 +44,18 @@ export function snapshot(dir: string): Record<string, string> {
   };
   walk(dir, '');
   return out;
+}
+
+/** Runs the CLI in-process (runCli returns the exit code; bin/vaekit.js only adds process.exit) with `dir` as the working directory. */
+export async function cliIn(dir: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+    return { code, out, err };
+  } finally {
+    process.chdir(cwd);
+  }
 }

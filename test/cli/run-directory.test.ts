@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../plugins/index.js';
-import { runCli } from '../../src/cli/main.js';
 import { loadSavedModel, nonFiniteValues } from '../../src/train/saved-model.js';
-import { BIN, ROOT, snapshot, tinyConfig } from './helpers.js';
+import { BIN, cliIn, ROOT, snapshot, tinyConfig } from './helpers.js';
 
 // The CLI in-process (runCli), and as two real processes for the concurrent trains.
 let dir: string;
@@ -18,18 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, argv);
 
 /** `vaekit` in a child process, asynchronously (to run two at once). */
 function vaekitAsync(args: string[]): Promise<{ code: number; pid: number; stderr: string }> {

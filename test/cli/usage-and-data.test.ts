@@ -3,30 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../plugins/index.js';
-import { runCli } from '../../src/cli/main.js';
 import { readConfigFile } from '../../src/cli/support.js';
 import { tf } from '../../src/core/tf.js';
 import { readIdx } from '../../src/data/idx.js';
 import { loadData, loadTestData } from '../../src/data/load-data.js';
 import { mnistFolder } from '../../src/data/mnist.js';
 import { parseConfig } from '../../src/config/schema.js';
-import { tinyConfig } from './helpers.js';
+import { cliIn, tinyConfig } from './helpers.js';
 
 // Issue 14, item 10 (and item 6's `sample --n 1e9`): the CLI in-process on one tiny saved run.
 let dir: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const cli = (...argv: string[]) => cliIn(dir, argv);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vaekit-usage-'));
