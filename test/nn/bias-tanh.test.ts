@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from '../support/on-wasm.js';
 import { tf } from '../../src/core/tf.js';
 import { Random } from '../../src/core/random.js';
 import { setFastMatMul } from '../../src/nn/speed-switch.js';
@@ -11,6 +12,9 @@ function values(n: number, seed: number): Float32Array {
   const extremes = [0, -0, 1e-6, -1e-6, 1e-3, -1e-3, 9, -9, 50, -50, 200, -200];
   return new Float32Array(n).map((_, i) => (i % 7 === 0 ? extremes[(i / 7) % extremes.length]! : 2 * r.gaussian()));
 }
+
+// The kernels run on wasm (and cpu through a copy) whatever backend the suite runs on.
+useWasmBackend();
 
 describe('fused bias + tanh kernel', () => {
   for (const backend of ['wasm', 'cpu']) {

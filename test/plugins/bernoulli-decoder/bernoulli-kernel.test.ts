@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from '../../support/on-wasm.js';
 import { tf } from '../../../src/core/tf.js';
 import { setFastMatMul } from '../../../src/nn/speed-switch.js';
 import { BernoulliLikelihood } from '../../../plugins/bernoulli-decoder/bernoulli-likelihood.js';
@@ -47,6 +48,9 @@ const shapes: [number, number, number][] = [
   [3, 5, 13], // P mod 4 = 1: the scalar tail
   [2, 4, 3], // no SIMD body at all
 ];
+
+// The kernels run on wasm (and cpu through a copy) whatever backend the suite runs on.
+useWasmBackend();
 
 describe('Bernoulli log-likelihood kernel', () => {
   it('the committed binary is what `npm run build:wasm` compiles from assembly/bernoulli-kernel.as.ts', async () => {
