@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import { copyTensorInto } from '../../src/backend/tensor-copy.js';
+import { useWasmBackend } from '../support/on-wasm.js';
+
+// Copies from the wasm heap and the cpu backend's arrays, whatever backend the suite runs on.
+useWasmBackend();
 
 describe('copyTensorInto', () => {
   for (const backend of ['wasm', 'cpu']) {

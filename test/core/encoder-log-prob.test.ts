@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Random, createVae, tf, type Encoder } from '../../plugins/index.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 
@@ -9,7 +9,11 @@ import { randomizeVariables } from '../support/flow-harness.js';
  */
 const P = 10;
 const D = 4;
-const x = tf.tidy(() => tf.cast(tf.greater(new Random(3).normal([6, P]), 0.3), 'float32')) as tf.Tensor2D;
+// Made once the suite's backend is selected (a tensor made at import time lives on tfjs's default backend).
+let x: tf.Tensor2D;
+beforeAll(() => {
+  x = tf.tidy(() => tf.cast(tf.greater(new Random(3).normal([6, P]), 0.3), 'float32')) as tf.Tensor2D;
+});
 
 function encoder(spec: object): Encoder {
   const vae = createVae({ latentDim: D, dataDim: P, encoder: spec as { type: string }, likelihood: { type: 'bernoulli', hidden: [8] }, seed: 5 });
