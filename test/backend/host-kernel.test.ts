@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setFastMatMul, tf } from '../../plugins/index.js';
-import { PlanarFlow } from '../../plugins/planar-flow/planar-flow-step.js';
+import { PlanarFlow } from '../../plugins/planar-flow/planar-flow.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 import { expectNoLeak } from '../support/memory.js';
 import { useWasmBackend } from '../support/on-wasm.js';

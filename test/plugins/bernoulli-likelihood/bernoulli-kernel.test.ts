@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../support/on-wasm.js';
 import { tf } from '../../../src/core/tf.js';
 import { setFastMatMul } from '../../../src/nn/speed-switch.js';
-import { BernoulliLikelihood } from '../../../plugins/bernoulli-decoder/bernoulli-likelihood.js';
-import { bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-decoder/bernoulli-kernel.js';
-import { BERNOULLI_WASM_BASE64 } from '../../../plugins/bernoulli-decoder/bernoulli-wasm.js';
-import { BERNOULLI_WASM } from '../../../plugins/bernoulli-decoder/assembly/build.js';
+import { BernoulliLikelihood } from '../../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
+import { bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-likelihood/bernoulli-kernel.js';
+import { BERNOULLI_WASM_BASE64 } from '../../../plugins/bernoulli-likelihood/bernoulli-wasm.js';
+import { BERNOULLI_WASM } from '../../../plugins/bernoulli-likelihood/assembly/build.js';
 import { Random } from '../../../src/core/random.js';
 import { expectBuiltFromSource, expectNoOwnMemory } from '../../support/wasm.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random, setFastMatMul, tf } from '../../../plugins/index.js';
-import { PLANAR_DET_FLOOR, PlanarFlow } from '../../../plugins/planar-flow/planar-flow-step.js';
+import { PLANAR_DET_FLOOR, PlanarFlow } from '../../../plugins/planar-flow/planar-flow.js';
 import { planarKernelAvailable } from '../../../plugins/planar-flow/planar-kernel.js';
 import { randomizeVariables } from '../../support/flow-harness.js';
 import { describeFlowStep } from '../../support/flow-harness.js';
