@@ -37,6 +37,9 @@ export {
   type TermsOptions,
   type ElboResult,
   type Part,
+  PARTS,
+  checkParts,
+  currentWeightName,
 } from './core/vae.js';
 export { coreModule } from './core/core-module.js';
 

@@ -24,7 +24,7 @@ describe('bernoulli likelihood', () => {
 
   it('stays finite for logits of ±1e4', () => {
     const vae = createVae({ latentDim: 2, dataDim: 3, encoder: { type: 'gaussian', hidden: [] }, likelihood: { type: 'bernoulli', hidden: [] } });
-    setAll(vae, 'decoder/net/0/kernel', (s) => tf.fill(s, 1e4));
+    setAll(vae, 'likelihood/net/0/kernel', (s) => tf.fill(s, 1e4));
     const lp = vae.likelihood.logProb(tf.tensor2d([[1, 0, 1]]), tf.tensor3d([[[1, 1]]])).dataSync();
     // logits are +2e4 for every pixel: log p = log σ(2e4)·2 + log(1 − σ(2e4)) = −2e4 exactly.
     expect(lp[0]).toBeCloseTo(-2e4, 0);

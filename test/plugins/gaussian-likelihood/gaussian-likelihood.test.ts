@@ -14,13 +14,13 @@ describe('gaussian likelihood', () => {
       const sq = xs.reduce((s, v, j) => s + (v - mu[k]![0]![j]!) ** 2, 0);
       expect(got[k]![0]!).toBeCloseTo(-sq / (2 * sigma * sigma) - 2 * Math.log(2 * Math.PI * sigma * sigma), 4);
     }
-    expect(vae.variables(['decoder']).map((v) => v.name)).not.toContain('decoder/logSigma');
+    expect(vae.variables(['likelihood']).map((v) => v.name)).not.toContain('likelihood/logSigma');
     vae.dispose();
   });
 
-  it('learns one σ per output dimension when asked, named decoder/logSigma', () => {
+  it('learns one σ per output dimension when asked, named likelihood/logSigma', () => {
     const vae = createVae({ latentDim: 2, dataDim: 4, encoder: { type: 'gaussian', hidden: [] }, likelihood: { type: 'gaussian', hidden: [], variance: 'per-dimension', sigma: 2 } });
-    const w = vae.getWeights()['decoder/logSigma']!;
+    const w = vae.getWeights()['likelihood/logSigma']!;
     expect(w.shape).toEqual([4]);
     w.assign(tf.tensor1d([0, Math.log(2), 0, 0]));
     const x = tf.tensor2d([[1, 1, 1, 1]]);
