@@ -1,5 +1,5 @@
 import { tf } from '../core/tf.js';
-import { fastMatMulSetting } from '../nn/speed-switch.js';
+import { speedFixesSetting } from './speed-fixes.js';
 import type { WasmMemory } from './host-wasm.js';
 
 /**
@@ -13,7 +13,7 @@ import type { WasmMemory } from './host-wasm.js';
  * registered gradient, so an op using it wraps it in `tf.customGrad` with a second host kernel
  * for the backward pass. Other backends (tfjs-node, webgl) do not get it: callers check
  * `hostKernelAvailable` and fall back to ordinary tfjs ops. Like the other speed fixes it is
- * off under `setFastMatMul(false)`.
+ * off under `setSpeedFixes(false)`.
  *
  * Inputs must be float32; `compute` must write every element of every output (outputs are not
  * cleared: on wasm they are freshly allocated heap memory). A kernel written in WebAssembly runs
@@ -126,7 +126,7 @@ export function registerHostKernel(kernel: HostKernel): void {
 /** Whether `name` runs on the current backend (a host backend, the kernel registered, speed fixes not turned off). */
 export function hostKernelAvailable(name: string): boolean {
   const backend = tf.getBackend();
-  return fastMatMulSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
+  return speedFixesSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
 }
 
 /** Runs a registered host kernel: the output tensors in the order of `outputShapes`. */

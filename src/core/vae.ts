@@ -139,7 +139,7 @@ export class Vae {
     checkTensorSize(`samples: ${k} samples × ${rows} rows`, [k, rows, Math.max(this.dataDim, this.latentDim)]);
   }
 
-  /** The z block the likelihood sees (the first latent block of a ladder; all of z otherwise). */
+  /** The z block the likelihood sees (the first latent block of a two-level hierarchy; all of z otherwise). */
   decoderInput(z: tf.Tensor3D): tf.Tensor3D {
     const sizes = this.encoder.latentSizes;
     if (!sizes || sizes.length <= 1) return z;

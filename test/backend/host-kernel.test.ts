@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setFastMatMul, tf } from '../../plugins/index.js';
-import { PlanarFlow } from '../../plugins/planar-flow/planar-flow-step.js';
+import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setSpeedFixes, tf } from '../../plugins/index.js';
+import { PlanarFlow } from '../../plugins/planar-flow/planar-flow.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 import { expectNoLeak } from '../support/memory.js';
 import { biasTanh } from '../../src/nn/bias-tanh.js';
@@ -29,7 +29,7 @@ registerHostKernel({
 });
 
 afterEach(async () => {
-  setFastMatMul(null);
+  setSpeedFixes(null);
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
 });
 
@@ -70,7 +70,7 @@ describe('host kernels', () => {
   it('is unavailable with the speed fixes off and for unknown names', () => {
     expect(hostKernelAvailable('VaekitTestAxpy')).toBe(true);
     expect(hostKernelAvailable('VaekitNoSuchKernel')).toBe(false);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     expect(hostKernelAvailable('VaekitTestAxpy')).toBe(false);
   });
 

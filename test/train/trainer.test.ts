@@ -2,7 +2,7 @@ import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { PluginFactory, Random, createVae, definePlugin, tf, z, type Vae } from '../../plugins/index.js';
 import type { Dataset } from '../../src/data/dataset.js';
-import { BernoulliLikelihood } from '../../plugins/bernoulli-decoder/bernoulli-likelihood.js';
+import { BernoulliLikelihood } from '../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
 import { NonFiniteLossError, meanElbo, train, trainingLoss } from '../../src/train/trainer.js';
 
 const quiet = { quiet: true, progress: false } as const;
