@@ -3,6 +3,7 @@ import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setSpee
 import { PlanarFlow } from '../../plugins/planar-flow/planar-flow.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 import { expectNoLeak } from '../support/memory.js';
+import { biasTanh } from '../../src/nn/bias-tanh.js';
 import { useWasmBackend } from '../support/on-wasm.js';
 
 // About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
@@ -48,6 +49,21 @@ describe('host kernels', () => {
       expect(Array.from(x.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
       await expectNoLeak(() => tf.dispose(runHostKernel('VaekitTestAxpy', { x, y })));
       tf.dispose([x, y, out!, sums!]);
+    });
+  }
+
+  for (const backend of ['wasm', 'cpu']) {
+    it(`gives a WebAssembly kernel float32 tensors cast from bool and int32 by value on ${backend} (cpu's Cast keeps their Uint8Array/Int32Array)`, async () => {
+      await tf.setBackend(backend);
+      const fromBool = tf.tidy(() => tf.cast(tf.greater(tf.tensor2d([0.5, -1, 2, -3, 4, -5], [2, 3]), 0), 'float32')) as tf.Tensor2D;
+      const fromInt = tf.tidy(() => tf.cast(tf.tensor1d([1, -2, 3], 'int32'), 'float32')) as tf.Tensor1D;
+      // tanh(x + b) with x = [[1, 0, 1], [0, 1, 0]], b = [1, −2, 3]: a module that copied the raw
+      // bytes would see x ≈ 1e-45 and b ≈ 1e-45 (int32 bit patterns read as float32).
+      const y = biasTanh(fromBool, fromInt);
+      const expected = [2, -2, 4, 1, -1, 3].map(Math.tanh);
+      const got = y.dataSync();
+      for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 6);
+      tf.dispose([fromBool, fromInt, y]);
     });
   }
 
