@@ -175,7 +175,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
           runs.push(r);
           o.log(`${kind} · ${combo.label} · seed ${seed}: gap ${gap.toFixed(3)}, log p̂ − log p ${err.toFixed(3)}, k̂ median ${r.paretoKMedian.toFixed(2)} (${trainSeconds.toFixed(1)} s)`);
           if (seed === 1) {
-            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, llSamples: o.evalSamples, overlaySamples: 150 });
+            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, samples: o.evalSamples, overlaySamples: 150 });
             if (!truth) {
               truth = g;
               panels.push({ title: 'p(z|x) (grid)', logDensity: g.logPosterior, grid: g, caption: `x = ${bc.pictureX}, log p(x) ${g.gridLogPx.toFixed(2)}` });
@@ -184,7 +184,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
               title: combo.label,
               logDensity: g.logQ,
               grid: g,
-              samples: g.samples,
+              samples: g.overlay,
               caption: `gap ${(g.gridLogPx - g.elbo).toFixed(2)}, k̂ ${g.paretoK.toFixed(2)}${g.qSource === 'kde' ? ' (KDE)' : ''}`,
             });
           }

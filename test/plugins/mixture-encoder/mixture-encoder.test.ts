@@ -168,7 +168,7 @@ describe('stratified bounds', () => {
     expect(gap).toBeGreaterThan(-0.02);
     expect(gap).toBeLessThan(0.35);
     // The picture's q is the mixture's own density.
-    const g = await posteriorGrid(vae, [2.5], { llSamples: 500 });
+    const g = await posteriorGrid(vae, [2.5], { samples: 500 });
     expect(g.qSource).toBe('exact');
     expect(Math.abs(g.gridLogPx - multimodalLogPx(2.5, model))).toBeLessThan(1e-3);
     vae.dispose();
