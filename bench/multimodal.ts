@@ -152,7 +152,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
         const vae = createQuadratureVae(combo.encoder, { ...bc.model, seed });
         try {
           const t0 = performance.now();
-          await train(vae, data, { epochs: o.steps, batchSize: data.rows, learningRate: o.learningRate, seed, freeze: ['decoder', 'prior'], objective: combo.objective, quiet: true, progress: false });
+          await train(vae, data, { epochs: o.steps, batchSize: data.rows, learningRate: o.learningRate, seed, freeze: ['likelihood', 'prior'], objective: combo.objective, quiet: true, progress: false });
           const trainSeconds = (performance.now() - t0) / 1000;
           const e = await evaluate(vae, data, o.evalSamples, 1000 + seed);
           let gap = 0;
@@ -175,7 +175,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
           runs.push(r);
           o.log(`${kind} · ${combo.label} · seed ${seed}: gap ${gap.toFixed(3)}, log p̂ − log p ${err.toFixed(3)}, k̂ median ${r.paretoKMedian.toFixed(2)} (${trainSeconds.toFixed(1)} s)`);
           if (seed === 1) {
-            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, llSamples: o.evalSamples, overlaySamples: 150 });
+            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, samples: o.evalSamples, overlaySamples: 150 });
             if (!truth) {
               truth = g;
               panels.push({ title: 'p(z|x) (grid)', logDensity: g.logPosterior, grid: g, caption: `x = ${bc.pictureX}, log p(x) ${g.gridLogPx.toFixed(2)}` });
@@ -184,7 +184,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
               title: combo.label,
               logDensity: g.logQ,
               grid: g,
-              samples: g.samples,
+              samples: g.overlay,
               caption: `gap ${(g.gridLogPx - g.elbo).toFixed(2)}, k̂ ${g.paretoK.toFixed(2)}${g.qSource === 'kde' ? ' (KDE)' : ''}`,
             });
           }

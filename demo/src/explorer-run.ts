@@ -171,7 +171,7 @@ export async function runExplorer(s: ExplorerSettings, onMeasure?: (run: Explore
       batchSize: data.rows,
       learningRate: s.learningRate,
       objective,
-      freeze: ['decoder', 'prior'],
+      freeze: ['likelihood', 'prior'],
       seed: s.seed,
       quiet: true,
       progress: false,

@@ -68,9 +68,9 @@ export function setUpExplorer(): void {
     const box = CASES[run.settings.kind].box;
     const saved = run.vae.random.getState();
     try {
-      const g = await posteriorGrid(run.vae, [run.xs[selected]!], { size: 72, box: [box.x, box.y], overlaySamples: 300, kdeSamples: 800, llSamples: 200, seed: 7 });
+      const g = await posteriorGrid(run.vae, [run.xs[selected]!], { size: 72, box: [box.x, box.y], overlaySamples: 300, kdeSamples: 800, samples: 200, seed: 7 });
       drawDensity($('#true-posterior'), g.logPosterior, 72, box, `true p(z|x), x = ${run.xs[selected]}`);
-      drawDensity($('#q-posterior'), g.logQ, 72, box, `q(z|x) (${g.qSource}) + samples, step ${run.steps}`, g.samples);
+      drawDensity($('#q-posterior'), g.logQ, 72, box, `q(z|x) (${g.qSource}) + samples, step ${run.steps}`, g.overlay);
     } finally {
       run.vae.random.setState(saved);
     }

@@ -31,7 +31,7 @@ function reportRows(r: BoundReport): [string, string, number][] {
     ['reconstruction', 'E_q log p(x|z)', r.reconstruction.mean],
     ['kl', `KL(q ‖ p(z))${r.klExact ? ' (closed form)' : ''}`, r.kl.mean],
     ...r.iwae.map((e): [string, string, number] => [`iwae-${e.samples}`, `IWAE_${e.samples}`, e.mean]),
-    ['logphat', `log p̂(x) (K = ${r.llSamples})`, r.logLikelihood.mean],
+    ['logphat', `log p̂(x) (K = ${r.samples})`, r.logLikelihood.mean],
     ['gap', 'log p̂(x) − ELBO', r.gap.mean],
   ];
 }
@@ -85,7 +85,7 @@ export function setUpSavedModelView(): void {
           status.dataset.reconstructions = String(rows);
           status.textContent = `loaded ${loaded.url}; computing the bound report on ${rows} test images…`;
           await new Promise((ok) => setTimeout(ok, 0));
-          const report = await boundReport(vae, x, { elboSamples: 20, iwaeSamples: [1, 10, 100], llSamples: 500, seed: 1, progress: false });
+          const report = await boundReport(vae, x, { elboSamples: 20, iwaeSamples: [1, 10, 100], samples: 500, seed: 1, progress: false });
           x.dispose();
           body.replaceChildren(
             ...reportRows(report).map(([key, label, v]) => {

@@ -18,12 +18,12 @@
  *   rule; the ring with x < 0 is off by ~1e-2 but has p(x) ≈ e⁻⁴⁹).
  *
  * The likelihood is a plugin (`QUADRATURE_LIKELIHOOD`, contributed by `quadratureModule`) with no
- * variables: train the encoder only (`train(vae, data, { freeze: ['decoder', 'prior'], … })`).
+ * variables: train the encoder only (`train(vae, data, { freeze: ['likelihood', 'prior'], … })`).
  *
  *   const model = { kind: 'connected', sigma: 0.25 } as const;
  *   const data = quadratureDataset(64, model, 3);
  *   const vae = createQuadratureVae({ type: 'planar', hidden: [32], steps: 8 }, { ...model, seed: 1 });
- *   await train(vae, data, { epochs: 100, batchSize: 64, learningRate: 3e-3, freeze: ['decoder', 'prior'], progress: false, quiet: true });
+ *   await train(vae, data, { epochs: 100, batchSize: 64, learningRate: 3e-3, freeze: ['likelihood', 'prior'], progress: false, quiet: true });
  *   const { meanGap } = measureGaps(vae, data, { model });
  */
 import { ContainerModule } from 'inversify';

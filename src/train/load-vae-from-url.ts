@@ -13,6 +13,7 @@ import {
   SavedModelError,
   WEIGHTS_FILE,
   type ModelManifest,
+  upgradeSavedConfig,
 } from './saved-model-format.js';
 
 export interface UrlLoadOptions {
@@ -85,7 +86,7 @@ export async function loadSavedModelFromUrl(url: string, options: UrlLoadOptions
   }
   let config: VaeConfig;
   try {
-    config = parseConfig(JSON.parse(new TextDecoder().decode(configBytes)));
+    config = parseConfig(upgradeSavedConfig(JSON.parse(new TextDecoder().decode(configBytes))));
   } catch (e) {
     throw new SavedModelError(base, `${CONFIG_FILE}: ${(e as Error).message}`);
   }

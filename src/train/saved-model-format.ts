@@ -4,7 +4,7 @@
  * from disk (./saved-model.ts, Node) or over HTTP (./load-vae-from-url.ts, any platform).
  */
 import { tf } from '../core/tf.js';
-import type { ModelSpec, Vae } from '../core/vae.js';
+import { currentWeightName, type ModelSpec, type Vae } from '../core/vae.js';
 
 /** The file whose rename commits a set: it lists the size and SHA-256 of every other file. */
 export const MODEL_FILE = 'model.json';
@@ -112,11 +112,26 @@ export function checkManifest(dir: string, m: ModelManifest): void {
 }
 
 /**
+ * A config.json written by an older vaekit, in today's spelling: the two-level encoder and prior
+ * were also called `ladder` (a config written by hand is refused with a hint instead; a saved
+ * model keeps loading). Other values are returned as they are, for `parseConfig` to check.
+ */
+export function upgradeSavedConfig(config: unknown): unknown {
+  const model = (config as { model?: Record<string, unknown> } | null)?.model;
+  if (model === null || typeof model !== 'object') return config;
+  const renamed = (spec: unknown) =>
+    spec !== null && typeof spec === 'object' && (spec as { type?: unknown }).type === 'ladder' ? { ...spec, type: 'two-level' } : spec;
+  return { ...(config as object), model: { ...model, encoder: renamed(model.encoder), prior: renamed(model.prior) } };
+}
+
+/**
  * Checks that `specs` (a model.json's weights) name exactly the weights of `vae` (rebuilt from
  * config.json) with the same shapes, then decodes `bytes` (laid out as `specs` say) and assigns
- * them. Errors name the weight, both shapes and the file.
+ * them. Errors name the weight, both shapes and the file. Models saved before the likelihood's
+ * weights were renamed name them `decoder/…`: read under today's names.
  */
-export function assignSavedWeights(dir: string, vae: Vae, specs: tf.io.WeightsManifestEntry[], bytes: Uint8Array): void {
+export function assignSavedWeights(dir: string, vae: Vae, savedSpecs: readonly tf.io.WeightsManifestEntry[], bytes: Uint8Array): void {
+  const specs = savedSpecs.map((s) => ({ ...s, name: currentWeightName(s.name) }));
   const mine = vae.getWeights();
   const problems: string[] = [];
   for (const s of specs) {

@@ -17,12 +17,13 @@ import {
   SavedModelError,
   WEIGHTS_FILE,
   type ModelManifest,
+  upgradeSavedConfig,
 } from './saved-model-format.js';
 import { heldLock, lockDirectory } from './run-lock.js';
 import { ensureDirectory } from './output-path.js';
 
 export { MODEL_FILE, previousName, SavedModelError, writeFileAtomic, writeFileSet, type SetFile, type SetRecovery, type WriteStage } from './file-set.js';
-export { CONFIG_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, NonFiniteWeightsError, WEIGHTS_FILE, nonFiniteValues, type ModelManifest } from './saved-model-format.js';
+export { CONFIG_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, NonFiniteWeightsError, WEIGHTS_FILE, nonFiniteValues, upgradeSavedConfig, type ModelManifest } from './saved-model-format.js';
 
 export interface WeightGroupFile extends SetFile {
   /** The tfjs weights manifest entries of `bytes`: its float32 values are checked to be finite before writing. */
@@ -164,7 +165,7 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
   const manifest = set.manifest as ModelManifest;
   let config: VaeConfig;
   try {
-    config = parseConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8')));
+    config = parseConfig(upgradeSavedConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8'))));
   } catch (e) {
     throw new SavedModelError(dir, `${CONFIG_FILE}: ${(e as Error).message}`);
   }
