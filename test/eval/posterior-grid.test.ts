@@ -5,7 +5,7 @@ import { LinearGaussianModel } from '../../src/data/linear-gaussian.js';
 import { posteriorGrid } from '../../src/eval/posterior-grid.js';
 import { renderPosteriorPlot } from '../../src/plot/posterior-plot.js';
 import { linearVae } from '../support/linear-vae.js';
-import { createQuadratureVae, quadratureLogPx } from '../support/quadrature-model.js';
+import { createQuadratureVae, quadratureLogPx } from '../../plugins/index.js';
 
 describe('posteriorGrid', () => {
   const truth = LinearGaussianModel.random({ dataDim: 5, latentDim: 2, sigma: 0.5, seed: 21 });
@@ -31,7 +31,7 @@ describe('posteriorGrid', () => {
   });
 
   it('matches the quadrature log p(x) of the two-mode product model and the ring', async () => {
-    for (const kind of ['product', 'ring'] as const) {
+    for (const kind of ['connected', 'ring'] as const) {
       const vae = createQuadratureVae({ type: 'gaussian', hidden: [8] }, { kind });
       const g = await posteriorGrid(vae, [1.5], { samples: 100 });
       expect(Math.abs(g.gridLogPx - quadratureLogPx(1.5, { kind }))).toBeLessThan(1e-4);
