@@ -37,13 +37,17 @@ export {
   type TermsOptions,
   type ElboResult,
   type Part,
+  PARTS,
+  checkParts,
+  currentWeightName,
 } from './core/vae.js';
 export { coreModule } from './core/core-module.js';
 
 export { Dense, type DenseOptions } from './nn/dense.js';
 export { Mlp } from './nn/mlp.js';
 export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
-export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn/mat-mul.js';
+export { matMul } from './nn/mat-mul.js';
+export { setSpeedFixes, speedFixesSetting, wasmSpeedFixesActive } from './backend/speed-fixes.js';
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 export { decodeBase64 } from './backend/base64.js';
@@ -87,6 +91,22 @@ export type { Matrix } from './core/linalg.js';
 export { batches, batchCount, datasetTensor, subset, takeRows, type BatchOptions } from './data/batches.js';
 export { checkFinite, checkUnitInterval, checkWidth } from './data/validate.js';
 export { LinearGaussianModel, type LinearGaussianParams, type RandomLinearGaussianOptions } from './data/linear-gaussian.js';
+export {
+  QUADRATURE_KINDS,
+  QUADRATURE_LIKELIHOOD,
+  QuadratureLikelihood,
+  quadratureLikelihoodFactory,
+  quadratureModule,
+  quadratureMean,
+  quadratureLogPx,
+  quadratureRows,
+  quadratureDataset,
+  createQuadratureVae,
+  measureGaps,
+  type QuadratureKind,
+  type QuadratureModel,
+  type GapReport,
+} from './data/quadrature-model.js';
 
 export {
   train,
@@ -104,6 +124,16 @@ export {
 } from './train/trainer.js';
 
 export * from './eval/index.js';
+
+export {
+  SavedModelError,
+  NonFiniteWeightsError,
+  nonFiniteValues,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelManifest,
+} from './train/saved-model-format.js';
+export { loadSavedModelFromUrl, loadVaeFromUrl, type UrlLoadOptions, type UrlLoadedModel } from './train/load-vae-from-url.js';
 
 export {
   trainAgainstFrozenDecoder,

