@@ -7,7 +7,7 @@
  *   npx tsx bench/kernel-profile.ts --batch 100,1000 [--repeats 7] [--fix off]
  */
 import { Command } from 'commander';
-import { createVae, setFastMatMul, tf } from '../plugins/index.js';
+import { createVae, setSpeedFixes, tf } from '../plugins/index.js';
 import { selectBackend } from '../src/backend/select-backend.js';
 import { Adam } from '../src/nn/adam.js';
 import { trainingStep } from '../src/train/guarded-stepper.js';
@@ -16,12 +16,12 @@ const o = new Command('kernel-profile')
   .option('--batch <sizes>', 'batch sizes', '100,1000')
   .option('--repeats <n>', 'profiled steps (the median per kernel is reported)', '7')
   .option('--encoder <type>', 'encoder type', 'gaussian')
-  .option('--fix <on|off>', 'speed fixes (setFastMatMul)', 'on')
+  .option('--fix <on|off>', 'speed fixes (setSpeedFixes)', 'on')
   .parse(process.argv)
   .opts<{ batch: string; repeats: string; encoder: string; fix: string }>();
 
 await selectBackend('wasm', { quiet: true });
-setFastMatMul(o.fix === 'off' ? false : null);
+setSpeedFixes(o.fix === 'off' ? false : null);
 const isProduct = (name: string) => /MatMul|Gemm/i.test(name);
 for (const batch of o.batch.split(',').map(Number)) {
   const vae = createVae({ latentDim: 50, dataDim: 784, encoder: { type: o.encoder, hidden: [200, 200] }, prior: { type: 'standard-normal' }, likelihood: { type: 'bernoulli', hidden: [200, 200] }, seed: 1 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random, setFastMatMul, tf } from '../../plugins/index.js';
+import { Random, setSpeedFixes, tf } from '../../plugins/index.js';
 import { sampleDiagonalNormal } from '../../src/core/diagonal-normal.js';
 import { diagonalGaussianStandardNormalKl } from '../../src/core/kl-rule.js';
 import { diagonalGaussian } from '../../src/core/posterior.js';
@@ -11,7 +11,7 @@ import { useWasmBackend } from '../support/on-wasm.js';
 useWasmBackend();
 
 afterEach(async () => {
-  setFastMatMul(null);
+  setSpeedFixes(null);
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
 });
 
@@ -60,9 +60,9 @@ describe('fused diagonal-Normal kernels (sample, log q, KL)', () => {
     expect(normalKernelsAvailable(m, s)).toBe(true);
     expect(normalKernelsAvailable(m, tf.zeros([1, 2]), e)).toBe(false);
     expect(normalKernelsAvailable(m, s, tf.zeros([3, 2]))).toBe(false);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     expect(normalKernelsAvailable(m, s, e)).toBe(false);
-    setFastMatMul(null);
+    setSpeedFixes(null);
     const info = await tf.profile(() => {
       const r = sampleDiagonalNormal(m, s, e as tf.Tensor3D);
       const kl = diagonalGaussianStandardNormalKl.kl(diagonalGaussian(m as tf.Tensor2D, s as tf.Tensor2D), undefined as never);
@@ -81,9 +81,9 @@ describe('fused diagonal-Normal kernels (sample, log q, KL)', () => {
     it(`match the tfjs-op path in values and gradients for [K, B, D] = [${k}, ${b}, ${d}], on wasm and through the cpu copy`, async () => {
       const x = data(k * 1000 + b * 10 + d, k, b, d);
       const dims: [number, number, number] = [k, b, d];
-      setFastMatMul(false);
+      setSpeedFixes(false);
       const want = evaluate(x.mean, x.logStd, x.eps, dims, x.weights);
-      setFastMatMul(null);
+      setSpeedFixes(null);
       const onWasm = evaluate(x.mean, x.logStd, x.eps, dims, x.weights);
       await tf.setBackend('cpu');
       const onCpu = evaluate(x.mean, x.logStd, x.eps, dims, x.weights);

@@ -104,9 +104,9 @@ describe('vaekit matrix product (wasm SIMD)', () => {
       const w = matrix(random, m, n);
       const loss = (f: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor2D, y as tf.Tensor2D), w));
       const got = tf.grads(loss((x, y) => gemm(x, y, ta, tb)))([a, b]);
-      setFastMatMul(false);
+      setSpeedFixes(false);
       const want = tf.grads(loss((x, y) => tf.matMul(x, y, ta, tb)))([a, b]);
-      setFastMatMul(null);
+      setSpeedFixes(null);
       for (let i = 0; i < 2; i++) {
         expect(got[i]!.shape).toEqual(want[i]!.shape);
         const [g, r] = [got[i]!.dataSync(), want[i]!.dataSync()];
