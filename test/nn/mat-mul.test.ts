@@ -125,26 +125,30 @@ describe('the transposed-matMul gradient fix', () => {
     tf.dispose([a, b, p, q]);
   });
 
-  it('computes the backward pass of a 784→200 layer with plain (non-transposed) matMuls only', async () => {
+  it('computes the backward pass of a 784→200 layer with vaekit\'s product only (transposes as its flags), no transposed tfjs matMul', async () => {
     const random = new Random(2);
     const layer = new Dense(784, 200, random);
     const x = uniform(random, [100, 784]);
-    const shapesOf = async (fast: boolean) => {
+    const kernelsOf = async (fast: boolean) => {
       setSpeedFixes(fast);
       const info = await tf.profile(() => {
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.tanh(layer.apply(x as tf.Tensor2D))) as tf.Scalar, [layer.kernel]);
         tf.dispose([value, ...Object.values(grads)]);
       });
-      return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === GEMM_KERNEL).map((k) => k.inputShapes as number[][]);
+      return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === GEMM_KERNEL || k.name === 'Transpose');
     };
     const inner = (s: number[][]) => s[0]![s[0]!.length - 1] === s[1]![s[1]!.length - 2];
-    const fast = await shapesOf(true);
-    const plain = await shapesOf(false);
-    // forward + dW only (the data input gets no gradient): both plain with the fix (vaekit's product).
-    expect(fast.length).toBe(2);
-    expect(fast.every(inner)).toBe(true);
+    const fast = await kernelsOf(true);
+    const plain = await kernelsOf(false);
+    // forward + dW only (the data input gets no gradient): two of vaekit's products, dW = xᵀ·dy with
+    // the transpose as a flag (x [100, 784] and dy [100, 200] as stored), no Transpose kernel.
+    expect(fast.map((k) => k.name)).toEqual([GEMM_KERNEL, GEMM_KERNEL]);
+    expect(fast.map((k) => k.inputShapes)).toEqual([
+      [[100, 784], [784, 200]],
+      [[100, 784], [100, 200]],
+    ]);
     // tfjs's own gradient multiplies xᵀ·dy as matMul(x, dy, transposeA): inner sizes 784 vs 100.
-    expect(plain.some((s) => !inner(s))).toBe(true);
+    expect(plain.some((k) => k.name === 'BatchMatMul' && !inner(k.inputShapes as number[][]))).toBe(true);
     tf.dispose(x);
     layer.dispose();
   });
