@@ -14,10 +14,10 @@
  *
  *   npx tsx bench/gradient-variance.ts --estimators [--ks 1,5,10,50] [--draws 200] [--batch 1] [--epochs 10]
  */
-import { createVae, loadMnist, tf, train, renderChart } from '../plugins/index.js';
+import { tf, renderChart } from '../plugins/index.js';
 import type { Dataset, GradientEstimator, Vae } from '../src/index.js';
+import { Moments, trainedGradientModel } from './gradient-setup.js';
 import { createProgress } from '../src/eval/progress.js';
-import { rowBatches } from '../src/eval/rows.js';
 import { median } from '../src/eval/stats.js';
 
 export interface EstimatorSnrOptions {
@@ -86,27 +86,8 @@ export async function runEstimatorSnr(options: EstimatorSnrOptions = {}): Promis
   };
   if (!(s.draws >= 2)) throw new Error(`draws: expected at least 2 (a variance needs two draws); got ${s.draws}`);
   const started = Date.now();
-  const trainSet = options.data?.train ?? loadMnist({ split: 'train', limit: s.rows, binarize: 'dynamic' });
-  const batchSet = options.data?.batch ?? loadMnist({ split: 'test', limit: s.batch, binarize: 'dynamic' });
-  const vae = createVae(
-    {
-      latentDim: s.latentDim,
-      dataDim: trainSet.dim,
-      encoder: { type: 'gaussian', hidden: s.hidden, activation: 'tanh' },
-      prior: { type: 'standard-normal' },
-      likelihood: { type: 'bernoulli', hidden: [...s.hidden].reverse(), activation: 'tanh' },
-    },
-    { seed: s.seed },
-  );
-  const gen = rowBatches(batchSet, batchSet.rows, { binarizeSeed: s.seed });
-  const x = tf.clone(gen.next().value!.x);
-  gen.return(undefined);
+  const { vae, x, trainElbo, data } = await trainedGradientModel(s, options.data);
   try {
-    let trainElbo: number | null = null;
-    if (s.epochs > 0) {
-      const h = await train(vae, trainSet, { epochs: s.epochs, batchSize: 100, learningRate: 1e-3, seed: s.seed, progress: false, quiet: true });
-      trainElbo = h.epochs[h.epochs.length - 1]!.trainBound;
-    }
     const parameters = vae.parameterCount(['encoder']);
     const rows: EstimatorSnrRow[] = [];
     const bar = createProgress('estimator SNR', s.estimators.length * s.ks.length * s.draws, options.progress === undefined ? {} : { enabled: options.progress });
@@ -116,22 +97,18 @@ export async function runEstimatorSnr(options: EstimatorSnrOptions = {}): Promis
         for (const k of s.ks) {
           const objective = vae.objective({ type: 'iwae', samples: k, gradient: estimator }, 'estimators');
           vae.random.reseed(s.seed * 1000 + k);
-          const sum = new Float64Array(parameters);
-          const sq = new Float64Array(parameters);
+          const moments = new Moments(parameters);
           for (let d = 0; d < s.draws; d++) {
-            const g = await encoderGradient(vae, objective, x);
-            for (let i = 0; i < parameters; i++) {
-              sum[i]! += g[i]!;
-              sq[i]! += g[i]! * g[i]!;
-            }
+            moments.add(await encoderGradient(vae, objective, x));
+            moments.n++;
             bar.tick();
           }
           const snr: number[] = [];
           let total = 0;
           let norm = 0;
           for (let i = 0; i < parameters; i++) {
-            const m = sum[i]! / s.draws;
-            const v = Math.max(0, (sq[i]! - s.draws * m * m) / (s.draws - 1));
+            const m = moments.mean(i);
+            const v = moments.variance(i);
             norm += m * m;
             total += v;
             // Parameters no gradient reaches (weights of pixels that are 0 in every row) are left out.
@@ -145,7 +122,7 @@ export async function runEstimatorSnr(options: EstimatorSnrOptions = {}): Promis
       bar.stop();
     }
     return {
-      settings: { ...s, backend: tf.getBackend(), data: options.data ? trainSet.name : 'mnist' },
+      settings: { ...s, backend: tf.getBackend(), data },
       trainElbo,
       parameters: reached || parameters,
       rows,

@@ -23,11 +23,11 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { createVae, loadMnist, selectBackend, tf, train } from '../plugins/index.js';
+import { selectBackend, tf } from '../plugins/index.js';
 import { estimatorSnrChart, formatEstimatorSnr, runEstimatorSnr, type EstimatorSnrOptions } from './gradient-snr.js';
 import type { Dataset, NamedVariable, Vae } from '../src/index.js';
 import { createProgress } from '../src/eval/progress.js';
-import { rowBatches } from '../src/eval/rows.js';
+import { Moments, trainedGradientModel } from './gradient-setup.js';
 import { median } from '../src/eval/stats.js';
 
 /** ĝ_R: ∇_φ of mean over K samples and B rows of log p(x, z) − log q(z|x), z reparameterised. */
@@ -67,30 +67,6 @@ export function scoreFunctionGradient(vae: Vae, x: tf.Tensor2D, samples: number,
 }
 
 /** Running per-element mean and variance of gradient draws (Float64 sums). */
-class Moments {
-  readonly sum: Float64Array;
-  readonly sq: Float64Array;
-  n = 0;
-  constructor(size: number) {
-    this.sum = new Float64Array(size);
-    this.sq = new Float64Array(size);
-  }
-  add(g: ArrayLike<number>, offset: number): void {
-    for (let i = 0; i < g.length; i++) {
-      const v = g[i]!;
-      this.sum[offset + i]! += v;
-      this.sq[offset + i]! += v * v;
-    }
-  }
-  variance(i: number): number {
-    const m = this.sum[i]! / this.n;
-    return Math.max(0, (this.sq[i]! - this.n * m * m) / (this.n - 1));
-  }
-  mean(i: number): number {
-    return this.sum[i]! / this.n;
-  }
-}
-
 export interface GradientVarianceOptions {
   /** MNIST training rows for the brief training (default 1000). */
   rows?: number;
@@ -149,27 +125,8 @@ export async function runGradientVariance(options: GradientVarianceOptions = {})
   if (!(s.draws >= 2)) throw new Error(`draws: expected at least 2 (a variance needs two draws); got ${s.draws}`);
   const out = options.out === undefined ? 'bench/results' : options.out;
   const started = Date.now();
-  const trainSet = options.data?.train ?? loadMnist({ split: 'train', limit: s.rows, binarize: 'dynamic' });
-  const batchSet = options.data?.batch ?? loadMnist({ split: 'test', limit: s.batch, binarize: 'dynamic' });
-  const vae = createVae(
-    {
-      latentDim: s.latentDim,
-      dataDim: trainSet.dim,
-      encoder: { type: 'gaussian', hidden: s.hidden, activation: 'tanh' },
-      prior: { type: 'standard-normal' },
-      likelihood: { type: 'bernoulli', hidden: [...s.hidden].reverse(), activation: 'tanh' },
-    },
-    { seed: s.seed },
-  );
-  const gen = rowBatches(batchSet, batchSet.rows, { binarizeSeed: s.seed });
-  const x = tf.clone(gen.next().value!.x);
-  gen.return(undefined);
+  const { vae, x, trainElbo, data } = await trainedGradientModel(s, options.data);
   try {
-    let trainElbo: number | null = null;
-    if (s.epochs > 0) {
-      const h = await train(vae, trainSet, { epochs: s.epochs, batchSize: 100, learningRate: 1e-3, seed: s.seed, progress: false, quiet: true });
-      trainElbo = h.epochs[h.epochs.length - 1]!.trainBound;
-    }
     vae.random.reseed(s.seed + 1);
     const vars = vae.variables(['encoder']);
     const sizes = vars.map((v) => v.variable.size);
@@ -228,7 +185,7 @@ export async function runGradientVariance(options: GradientVarianceOptions = {})
       return { name: v.name, size: sizes[j]!, compared: local.length, medianRatio: median(local), meanVarReparam: vr / sizes[j]!, meanVarScore: vs / sizes[j]! };
     });
     const result: GradientVarianceResult = {
-      settings: { ...s, backend: tf.getBackend(), data: options.data ? trainSet.name : 'mnist' },
+      settings: { ...s, backend: tf.getBackend(), data },
       parameters: total,
       compared: ratios.length,
       ratio: { median: median(ratios), mean: ratios.reduce((a, b) => a + b, 0) / ratios.length, ofTotals: sumS / sumR },

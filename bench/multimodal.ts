@@ -152,7 +152,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
         const vae = createMultimodalVae(combo.encoder, bc.model, { seed });
         try {
           const t0 = performance.now();
-          await train(vae, data, { epochs: o.steps, batchSize: data.rows, learningRate: o.learningRate, seed, freeze: ['decoder', 'prior'], objective: combo.objective, quiet: true, progress: false });
+          await train(vae, data, { epochs: o.steps, batchSize: data.rows, learningRate: o.learningRate, seed, freeze: ['likelihood', 'prior'], objective: combo.objective, quiet: true, progress: false });
           const trainSeconds = (performance.now() - t0) / 1000;
           const e = await evaluate(vae, data, o.evalSamples, 1000 + seed);
           let gap = 0;

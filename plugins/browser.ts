@@ -8,11 +8,11 @@ import type { ContainerModule } from 'inversify';
 import { registerBuiltinPlugins } from '../src/index.js';
 import gaussianEncoder from './gaussian-encoder/gaussian-encoder-module.js';
 import standardNormalPrior from './standard-normal-prior/standard-normal-prior-module.js';
-import bernoulliDecoder from './bernoulli-decoder/bernoulli-decoder-module.js';
-import gaussianDecoder from './gaussian-decoder/gaussian-decoder-module.js';
+import bernoulliLikelihood from './bernoulli-likelihood/bernoulli-likelihood-module.js';
+import gaussianLikelihood from './gaussian-likelihood/gaussian-likelihood-module.js';
 import hierarchicalEncoder from './hierarchical-encoder/hierarchical-encoder-module.js';
-import twoLevelEncoder from './ladder-encoder/two-level-encoder-module.js';
-import twoLevelPrior from './ladder-prior/two-level-prior-module.js';
+import twoLevelEncoder from './two-level-encoder/two-level-encoder-module.js';
+import twoLevelPrior from './two-level-prior/two-level-prior-module.js';
 import planarFlow from './planar-flow/planar-flow-module.js';
 import realNvpFlow from './realnvp-flow/realnvp-flow-module.js';
 import flowEncoder from './flow-encoder/flow-encoder-module.js';
@@ -23,8 +23,8 @@ export * from '../src/index.js';
 export const builtinPlugins: readonly ContainerModule[] = [
   gaussianEncoder,
   standardNormalPrior,
-  bernoulliDecoder,
-  gaussianDecoder,
+  bernoulliLikelihood,
+  gaussianLikelihood,
   hierarchicalEncoder,
   twoLevelEncoder,
   twoLevelPrior,

@@ -37,13 +37,17 @@ export {
   type TermsOptions,
   type ElboResult,
   type Part,
+  PARTS,
+  checkParts,
+  currentWeightName,
 } from './core/vae.js';
 export { coreModule } from './core/core-module.js';
 
 export { Dense, type DenseOptions } from './nn/dense.js';
 export { Mlp } from './nn/mlp.js';
 export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
-export { matMul, setFastMatMul, fastMatMulActive, fastMatMulSetting } from './nn/mat-mul.js';
+export { matMul } from './nn/mat-mul.js';
+export { setSpeedFixes, speedFixesSetting, wasmSpeedFixesActive } from './backend/speed-fixes.js';
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 export { decodeBase64 } from './backend/base64.js';

@@ -1,4 +1,4 @@
-import { createVae, setFastMatMul, tf, train, type Dataset, type ModelConfigInput } from '../../plugins/index.js';
+import { createVae, setSpeedFixes, tf, train, type Dataset, type ModelConfigInput } from '../../plugins/index.js';
 import { HandWrittenVae } from './hand-written-vae.js';
 import { repeatedDataset } from './data.js';
 
@@ -28,7 +28,7 @@ export async function timeHere(f: () => Promise<void>): Promise<BlockTime> {
  * vaekit's training as a user runs it: `train(vae, data, { epochs: 1, batchSize })` over an
  * in-memory data set of n batches (copies of one binary batch), so a block of n steps is one
  * epoch (the optimiser's moments restart with each block; one step's worth of set-up per block).
- * `fix`: `false` turns the transposed-matMul speed fix off for the block (`setFastMatMul`).
+ * `fix`: `false` turns every speed fix off for the block (`setSpeedFixes`).
  */
 export function vaekitStepper(label: string, config: ModelConfigInput, batch: number, fix: boolean | null = null): Stepper {
   const vae = createVae(config);
@@ -40,11 +40,11 @@ export function vaekitStepper(label: string, config: ModelConfigInput, batch: nu
       if (!data) sets.set(n, (data = repeatedDataset(batch, n, batch)));
       const d = data;
       return timeHere(async () => {
-        setFastMatMul(fix);
+        setSpeedFixes(fix);
         try {
           await train(vae, d, { epochs: 1, batchSize: batch, learningRate: 1e-4, seed: 1, quiet: true, progress: false });
         } finally {
-          setFastMatMul(null);
+          setSpeedFixes(null);
         }
       });
     },
@@ -59,7 +59,7 @@ export function handStepper(x: tf.Tensor2D): Stepper {
     label: 'hand-written',
     run: (n) =>
       timeHere(async () => {
-        setFastMatMul(false);
+        setSpeedFixes(false);
         try {
           for (let i = 0; i < n; i++) {
             const loss = hand.optimizer.minimize(() => hand.loss(x), true);
@@ -67,7 +67,7 @@ export function handStepper(x: tf.Tensor2D): Stepper {
             loss!.dispose();
           }
         } finally {
-          setFastMatMul(null);
+          setSpeedFixes(null);
         }
       }),
     dispose: () => hand.dispose(),

@@ -143,7 +143,7 @@ export async function runJob(job: Job, status: (text: string, stage?: JobStage) 
       encoderType: job.combo.model.encoder.type,
       parameters: {
         encoder: vae.parameterCount(['encoder']),
-        decoder: vae.parameterCount(['decoder']),
+        decoder: vae.parameterCount(['likelihood']),
         prior: vae.parameterCount(['prior']),
         total: vae.parameterCount(),
       },
@@ -188,7 +188,7 @@ export async function runJob(job: Job, status: (text: string, stage?: JobStage) 
     const vae = withFrozenDecoder(source, job.combo.model.encoder, { seed: job.seed, plugins });
     try {
       const before = decoderPriorBytes(vae);
-      const history = await trainScheduled(vae, trainSet, { ...trainOptions, freeze: ['decoder', 'prior'] }, schedule);
+      const history = await trainScheduled(vae, trainSet, { ...trainOptions, freeze: ['likelihood', 'prior'] }, schedule);
       const changed = changedWeights(before, decoderPriorBytes(vae));
       if (changed.length) throw new Error(`frozen decoder: training encoder "${job.combo.name}" changed frozen weights ${changed.join(', ')}`);
       return await evaluate(vae, history, true);

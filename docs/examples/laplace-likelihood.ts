@@ -40,7 +40,7 @@ export class LaplaceLikelihood implements Likelihood {
   }
 
   variables(): NamedVariable[] {
-    return prefixed('net', this.net.variables()); // weight names: decoder/net/0/kernel, …
+    return prefixed('net', this.net.variables()); // weight names: likelihood/net/0/kernel, …
   }
 
   dispose(): void {

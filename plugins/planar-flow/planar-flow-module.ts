@@ -2,7 +2,7 @@ import { ContainerModule } from 'inversify';
 import { z } from 'zod';
 import { PluginFactory, definePlugin } from '../../src/index.js';
 import type { BuildContext } from '../../src/index.js';
-import { PlanarFlow } from './planar-flow-step.js';
+import { PlanarFlow } from './planar-flow.js';
 
 export const planarFlowStepFactory = definePlugin({
   role: 'flow-step',

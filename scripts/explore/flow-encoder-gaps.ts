@@ -28,7 +28,7 @@ for (const [name, spec] of Object.entries(specs)) {
   const t0 = Date.now();
   const h = await train(vae, data, {
     epochs, batchSize: Number(process.env.BS ?? 64), learningRate: Number(process.env.LR ?? 1e-2),
-    objective: { type: 'elbo', samples: Number(process.env.K ?? 16) }, seed: 1, freeze: ['decoder', 'prior'], progress: false, quiet: true,
+    objective: { type: 'elbo', samples: Number(process.env.K ?? 16) }, seed: 1, freeze: ['likelihood', 'prior'], progress: false, quiet: true,
   });
   const t1 = Date.now();
   const g = measureGaps(vae, data, { samples: 1000, model });

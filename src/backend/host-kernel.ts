@@ -1,5 +1,5 @@
 import { tf } from '../core/tf.js';
-import { fastMatMulSetting } from '../nn/speed-switch.js';
+import { speedFixesSetting } from './speed-fixes.js';
 import type { WasmMemory } from './host-wasm.js';
 
 /**
@@ -13,7 +13,7 @@ import type { WasmMemory } from './host-wasm.js';
  * registered gradient, so an op using it wraps it in `tf.customGrad` with a second host kernel
  * for the backward pass. Other backends (tfjs-node, webgl) do not get it: callers check
  * `hostKernelAvailable` and fall back to ordinary tfjs ops. Like the other speed fixes it is
- * off under `setFastMatMul(false)`.
+ * off under `setSpeedFixes(false)`.
  *
  * Inputs must be float32; `compute` must write every element of every output (outputs are not
  * cleared: on wasm they are freshly allocated heap memory). A kernel written in WebAssembly runs
@@ -91,13 +91,24 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
   const backend = args.backend as CpuLike;
   const outs = outShapes.map((s) => new Float32Array(size(s)));
   kernel.compute(
-    ins.map((t) => backend.data.get(t.dataId).values as Float32Array),
+    ins.map((t) => cpuFloat32(backend.data.get(t.dataId).values)),
     outs,
     shapes,
     attrs,
     { work: new Float64Array(workSize) },
   );
   return outs.map((v, i) => backend.makeTensorInfo(outShapes[i]!, 'float32', v));
+}
+
+/**
+ * A cpu tensor's values as a Float32Array. A float32 tensor on cpu may hold another array type:
+ * tfjs's cpu `Cast` from bool or int32 to float32 keeps the input's Uint8Array/Int32Array (no
+ * precision is lost, so it does not copy), and reading those bytes as float32 would give garbage.
+ */
+function cpuFloat32(values: unknown): Float32Array {
+  if (values instanceof Float32Array) return values;
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return Float32Array.from(values as unknown as ArrayLike<number>);
+  throw new Error(`host kernel on cpu: expected a typed array of tensor values; got ${values === undefined ? 'none' : Object.prototype.toString.call(values)}`);
 }
 
 /** Registers `kernel` for the wasm and cpu backends (once per name; later calls are no-ops). */
@@ -115,7 +126,7 @@ export function registerHostKernel(kernel: HostKernel): void {
 /** Whether `name` runs on the current backend (a host backend, the kernel registered, speed fixes not turned off). */
 export function hostKernelAvailable(name: string): boolean {
   const backend = tf.getBackend();
-  return fastMatMulSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
+  return speedFixesSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
 }
 
 /** Runs a registered host kernel: the output tensors in the order of `outputShapes`. */

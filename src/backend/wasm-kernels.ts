@@ -1,5 +1,5 @@
 import { tf } from '../core/tf.js';
-import { fastMatMulActive } from '../nn/mat-mul.js';
+import { wasmSpeedFixesActive } from './speed-fixes.js';
 
 /**
  * Copy-free `Identity` and same-dtype `Cast` kernels, and copy-once `Slice` and `SplitV`
@@ -20,7 +20,7 @@ import { fastMatMulActive } from '../nn/mat-mul.js';
  * versions copy only the slice, straight from a view on the wasm heap. Values are unchanged bit
  * for bit (a copy).
  *
- * Active while the wasm speed fixes are (`fastMatMulActive()`; `setFastMatMul(false)` turns
+ * Active while the wasm speed fixes are (`wasmSpeedFixesActive()`; `setSpeedFixes(false)` turns
  * them off, giving tfjs's own kernels). Other dtype conversions and string tensors use the
  * original kernels.
  */
@@ -94,23 +94,23 @@ export function installWasmKernels(): boolean {
   };
   replace(identity, (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
-    if (!fastMatMulActive() || inputs.x.dtype === 'string') return identity.kernelFunc(args);
+    if (!wasmSpeedFixesActive() || inputs.x.dtype === 'string') return identity.kernelFunc(args);
     return share(inputs.x, backend);
   });
   replace(cast, (args) => {
     const { inputs, attrs, backend } = args as unknown as KernelArgs;
-    if (!fastMatMulActive() || attrs?.dtype !== inputs.x.dtype || inputs.x.dtype === 'string') return cast.kernelFunc(args);
+    if (!wasmSpeedFixesActive() || attrs?.dtype !== inputs.x.dtype || inputs.x.dtype === 'string') return cast.kernelFunc(args);
     return share(inputs.x, backend);
   });
   replace(slice, (args) => {
     const { inputs, attrs, backend } = args as unknown as KernelArgs;
-    if (!fastMatMulActive() || !HEAP_DTYPES.has(inputs.x.dtype)) return slice.kernelFunc(args);
+    if (!wasmSpeedFixesActive() || !HEAP_DTYPES.has(inputs.x.dtype)) return slice.kernelFunc(args);
     const [begin, size] = tf.slice_util.parseSliceParams(inputs.x as tf.Tensor, attrs!.begin!, attrs!.size);
     return sliceFromHeap(backend, inputs.x, begin, size);
   });
   replace(splitV, (args) => {
     const { inputs, attrs, backend } = args as unknown as KernelArgs;
-    if (!fastMatMulActive() || !HEAP_DTYPES.has(inputs.x.dtype)) return splitV.kernelFunc(args);
+    if (!wasmSpeedFixesActive() || !HEAP_DTYPES.has(inputs.x.dtype)) return splitV.kernelFunc(args);
     const x = inputs.x;
     const axis = tf.util.parseAxisParam(attrs!.axis!, x.shape)[0]!;
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs!.numOrSizeSplits!, axis);

@@ -18,7 +18,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'model.dataDim': 'P, the width of a data row (784 for 28×28 images; the linear-Gaussian set takes its width from here).',
   'model.encoder': 'q(z|x): `{ "type": <encoder plugin>, ...its options }`.',
   'model.prior': 'p(z): `{ "type": <prior plugin>, ...its options }`.',
-  'model.likelihood': 'p(x|z), the decoder (its weights are named `decoder/…`): `{ "type": <likelihood plugin>, ...its options }`.',
+  'model.likelihood': 'p(x|z), the decoder network (its weights are named `likelihood/…`): `{ "type": <likelihood plugin>, ...its options }`.',
   'model.seed': 'Seed of weight initialisation and sampling; default `train.seed`.',
   'model.init': 'Initialisation of every dense layer: `glorot` (default; W ~ U(±√(6/(in+out))), b = 0) or `pytorch` (torch.nn.Linear\'s default: W and b ~ U(±1/√in)); heads that start a flow at the identity stay zero.',
   data: 'The data set and how it is prepared.',

@@ -8,6 +8,15 @@ import {
   type PluginRole,
 } from './plugin.js';
 
+/**
+ * Plugin names that no longer exist, by role: what to write instead (the expectation of the error). Looked up only when no
+ * plugin of that name is registered (a user plugin may take the name).
+ */
+export const RETIRED_PLUGIN_NAMES: Readonly<Partial<Record<PluginRole, Readonly<Record<string, string>>>>> = {
+  encoder: { ladder: '"two-level" ("ladder" was an old alias of the two-level encoder q(z₁|x)q(z₂|z₁) of Burda et al. 2015, which is not the Ladder VAE of Sønderby et al. 2016)' },
+  prior: { ladder: '"two-level" ("ladder" was an old alias of the two-level prior p(z₂)p(z₁|z₂) of Burda et al. 2015, which is not the Ladder VAE of Sønderby et al. 2016)' },
+};
+
 /** Every plugin factory contributed to the container, by role and name. */
 @injectable()
 export class PluginRegistry {
@@ -36,6 +45,8 @@ export class PluginRegistry {
     const f = this.byRole.get(role)?.get(name);
     if (!f) {
       const known = this.names(role);
+      const retired = RETIRED_PLUGIN_NAMES[role]?.[name];
+      if (retired !== undefined) throw new ConfigError(`${field}.type`, name, retired);
       throw new ConfigError(
         `${field}.type`,
         name,

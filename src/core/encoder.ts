@@ -27,7 +27,7 @@ export interface Encoder extends Parametrised {
   readonly latentDim: number;
   /**
    * Sizes of the latent blocks, first block first, when z is a concatenation of layers
-   * (a ladder of z₁, z₂). The likelihood sees the first block. Absent: one block of `latentDim`.
+   * (z₁, z₂ of a two-level hierarchy). The likelihood sees the first block. Absent: one block of `latentDim`.
    */
   readonly latentSizes?: readonly number[];
   /** λ(x), `[B, L]`. */

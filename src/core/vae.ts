@@ -59,7 +59,32 @@ export interface TermsOptions extends BoundOptions {
   stopEncoderParams?: boolean;
 }
 
-export type Part = 'encoder' | 'decoder' | 'prior';
+/** The three roles whose weights a Vae holds; weights are named `<part>/…`. */
+export const PARTS = ['encoder', 'likelihood', 'prior'] as const;
+export type Part = (typeof PARTS)[number];
+
+/** Old part names, with the new name to write instead (`decoder`: the likelihood's part, whose weights are now `likelihood/…`). */
+export const RENAMED_PARTS: Readonly<Record<string, Part>> = { decoder: 'likelihood' };
+
+/**
+ * Throws unless every entry of `parts` is a part name, naming the field, the entry and the
+ * choices (with the new name for an old one: `"decoder"` → `"likelihood"`).
+ */
+export function checkParts(field: string, parts: unknown): asserts parts is readonly Part[] {
+  const bad = Array.isArray(parts) ? parts.find((p) => !(PARTS as readonly unknown[]).includes(p)) : parts;
+  if (Array.isArray(parts) && bad === undefined) return;
+  const renamed = typeof bad === 'string' ? RENAMED_PARTS[bad] : undefined;
+  const hint = renamed ? ` ("${bad}" is now "${renamed}")` : '';
+  throw new TypeError(`${field}: expected a list of parts: ${PARTS.map((p) => `"${p}"`).join(', ')}${hint}; got ${JSON.stringify(Array.isArray(parts) ? bad : parts)}`);
+}
+
+/**
+ * The current name of a weight saved under an older name: the likelihood's weights were named
+ * `decoder/…` and are `likelihood/…` (`loadVae` reads models saved either way).
+ */
+export function currentWeightName(name: string): string {
+  return name.startsWith('decoder/') ? `likelihood/${name.slice('decoder/'.length)}` : name;
+}
 
 /**
  * A VAE assembled from the three roles and nothing else: q_φ(z|x) (Encoder), p(z) (Prior)
@@ -139,7 +164,7 @@ export class Vae {
     checkTensorSize(`samples: ${k} samples × ${rows} rows`, [k, rows, Math.max(this.dataDim, this.latentDim)]);
   }
 
-  /** The z block the likelihood sees (the first latent block of a ladder; all of z otherwise). */
+  /** The z block the likelihood sees (the first latent block of a two-level hierarchy; all of z otherwise). */
   decoderInput(z: tf.Tensor3D): tf.Tensor3D {
     const sizes = this.encoder.latentSizes;
     if (!sizes || sizes.length <= 1) return z;
@@ -254,12 +279,13 @@ export class Vae {
     });
   }
 
-  /** Trainable variables with stable names: `encoder/…`, `decoder/…`, `prior/…`. */
-  variables(parts: readonly Part[] = ['encoder', 'decoder', 'prior']): NamedVariable[] {
+  /** Trainable variables with stable names: `encoder/…`, `likelihood/…`, `prior/…`. */
+  variables(parts: readonly Part[] = PARTS): NamedVariable[] {
     this.checkLive();
+    checkParts('variables', parts);
     const out: NamedVariable[] = [];
     if (parts.includes('encoder')) out.push(...prefixed('encoder', this.encoder.variables()));
-    if (parts.includes('decoder')) out.push(...prefixed('decoder', this.likelihood.variables()));
+    if (parts.includes('likelihood')) out.push(...prefixed('likelihood', this.likelihood.variables()));
     if (parts.includes('prior')) out.push(...prefixed('prior', this.prior.variables()));
     return out;
   }

@@ -203,7 +203,7 @@ export function fitPpcaEm(data: RealRows, latentDim: number, { iterations = 1000
 /**
  * The linear-Gaussian model a VAE with a linear Gaussian decoder and a standard-normal prior
  * defines: p(z) = N(0, I), p(x|z) = N(x; Wz + b, σ²I), W = (kernel `[D, P]`)ᵀ. Reads
- * `decoder/net/0/kernel`, `decoder/net/0/bias` and σ = exp(`decoder/logSigma`) (or the
+ * `likelihood/net/0/kernel`, `likelihood/net/0/bias` and σ = exp(`likelihood/logSigma`) (or the
  * likelihood's fixed σ). Throws, saying why, for any other decoder or prior.
  */
 export function decoderModel(vae: Vae): LinearGaussianModel {
@@ -216,12 +216,12 @@ export function decoderModel(vae: Vae): LinearGaussianModel {
     throw new Error(`model.prior: exact log p(x) needs the standard-normal prior; got "${vae.prior.kind}"`);
   }
   const w = vae.getWeights();
-  const kernel = w['decoder/net/0/kernel'];
-  const bias = w['decoder/net/0/bias'];
-  if (!kernel || !bias || w['decoder/net/1/kernel']) {
-    throw new Error(`${where}: exact log p(x) needs a linear decoder (hidden: []); decoder weights are ${Object.keys(w).filter((k) => k.startsWith('decoder/')).join(', ')}`);
+  const kernel = w['likelihood/net/0/kernel'];
+  const bias = w['likelihood/net/0/bias'];
+  if (!kernel || !bias || w['likelihood/net/1/kernel']) {
+    throw new Error(`${where}: exact log p(x) needs a linear decoder (hidden: []); likelihood weights are ${Object.keys(w).filter((k) => k.startsWith('likelihood/')).join(', ')}`);
   }
-  let logSigma: tf.Tensor | undefined = w['decoder/logSigma'];
+  let logSigma: tf.Tensor | undefined = w['likelihood/logSigma'];
   if (!logSigma) logSigma = (vae.likelihood as { logSigma?: tf.Tensor }).logSigma;
   let sigma: number;
   if (logSigma) {

@@ -1,6 +1,6 @@
 import { tf } from '../core/tf.js';
 import { gemm, gemmAvailable } from './gemm.js';
-import { fastMatMulSetting, setFastMatMul } from './speed-switch.js';
+import { wasmSpeedFixesActive } from '../backend/speed-fixes.js';
 
 /**
  * The transposed-operand fix for matMul gradients on wasm.
@@ -15,18 +15,10 @@ import { fastMatMulSetting, setFastMatMul } from './speed-switch.js';
  * The fix is a gradient registered for the `BatchMatMul` kernel, so it covers every
  * `tf.matMul` in the process (layers, flows, user code), and each gradient is computed only
  * when the tape needs it (the data input of a first layer gets none). It is active on the
- * backends in `fastGradientBackends` (wasm) unless `setFastMatMul(false)` turns it off
- * (`true` forces it everywhere; `null` restores the default). The decision is made when the
+ * wasm backend unless `setSpeedFixes(false)` turns it off (`true` forces it everywhere; `null`
+ * restores the default; see `../backend/speed-fixes.ts`). The decision is made when the
  * gradient is computed.
  */
-const fastGradientBackends = new Set(['wasm']);
-
-export { setFastMatMul, fastMatMulSetting };
-
-/** Whether `tf.matMul`'s gradient takes the plain-matMul form: `setFastMatMul(true)`, or by default on wasm. */
-export function fastMatMulActive(): boolean {
-  return fastMatMulSetting() ?? fastGradientBackends.has(tf.getBackend());
-}
 
 /** Swaps the last two axes (a matrix transpose, batched over leading axes). */
 function swapLast(x: tf.Tensor): tf.Tensor {
@@ -71,7 +63,7 @@ const tfjsGrad = batchMatMulGrad((x, y, tx, ty) => tf.matMul(x, y, tx, ty));
 const matMulGradConfig: tf.GradConfig = {
   kernelName: 'BatchMatMul',
   inputsToSave: ['a', 'b'],
-  gradFunc: (dy, saved, attrs) => (fastMatMulActive() ? fastGrad : tfjsGrad)(dy as tf.Tensor, saved, attrs),
+  gradFunc: (dy, saved, attrs) => (wasmSpeedFixesActive() ? fastGrad : tfjsGrad)(dy as tf.Tensor, saved, attrs),
 };
 
 /**
@@ -88,7 +80,7 @@ installMatMulGradient();
 
 /**
  * Dense-layer matrix product a·b (a `[N, I]`, b `[I, O]`): vaekit's own product (`gemm.ts`) on
- * wasm and cpu, tfjs's matMul elsewhere or with `setFastMatMul(false)` (its gradient then takes
+ * wasm and cpu, tfjs's matMul elsewhere or with `setSpeedFixes(false)` (its gradient then takes
  * the fast form above where that is active).
  */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {

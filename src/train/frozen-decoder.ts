@@ -1,13 +1,13 @@
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
-import type { ModelSpec, Vae } from '../core/vae.js';
+import { currentWeightName, type ModelSpec, type Vae } from '../core/vae.js';
 import { createVae } from '../config/create-vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { train, type History, type TrainOptions } from './trainer.js';
 
 /**
  * A generative model p(x, z) = p(z)·p_θ(x|z) as plain data: the model spec it was built from and
- * the values of its decoder and prior weights by name (`decoder/…`, `prior/…`). Serialisable,
+ * the values of its decoder and prior weights by name (`likelihood/…`, `prior/…`). Serialisable,
  * so a decoder trained in one process can be frozen in another.
  */
 export interface FrozenParts {
@@ -18,7 +18,7 @@ export interface FrozenParts {
 /** A copy of a model's decoder and prior: spec and weight values (read with `dataSync`, outside any tidy). */
 export function frozenParts(vae: Vae): FrozenParts {
   const weights: FrozenParts['weights'] = {};
-  for (const v of vae.variables(['decoder', 'prior'])) {
+  for (const v of vae.variables(['likelihood', 'prior'])) {
     weights[v.name] = { shape: [...v.variable.shape], values: Float32Array.from(v.variable.dataSync() as Float32Array) };
   }
   const { latentDim, dataDim, prior, likelihood } = vae.spec;
@@ -28,7 +28,7 @@ export function frozenParts(vae: Vae): FrozenParts {
 /** The decoder and prior weights of a model as bytes by name (for byte-identity checks). */
 export function decoderPriorBytes(vae: Vae): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
-  for (const v of vae.variables(['decoder', 'prior'])) {
+  for (const v of vae.variables(['likelihood', 'prior'])) {
     const d = v.variable.dataSync() as Float32Array;
     out[v.name] = new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
   }
@@ -60,17 +60,19 @@ export interface FrozenModelOptions {
  * source's. Throws when the encoder's latent layout does not fit the source's prior.
  */
 export function withFrozenDecoder(source: Vae | FrozenParts, encoder: { type: string; [k: string]: unknown }, { plugins, seed = 1 }: FrozenModelOptions = {}): Vae {
-  const parts = 'variables' in source ? frozenParts(source) : source;
+  const given0 = 'variables' in source ? frozenParts(source) : source;
+  // Parts serialised before the likelihood's weights were renamed name them `decoder/…`.
+  const parts: FrozenParts = { ...given0, weights: Object.fromEntries(Object.entries(given0.weights).map(([n, w]) => [currentWeightName(n), w])) };
   const { latentDim, dataDim, prior, likelihood } = parts.spec;
   const vae = createVae({ latentDim, dataDim, encoder, prior, likelihood }, { seed, ...(plugins ? { plugins } : {}) });
-  const mine = new Set(vae.variables(['decoder', 'prior']).map((v) => v.name));
+  const mine = new Set(vae.variables(['likelihood', 'prior']).map((v) => v.name));
   const given = Object.keys(parts.weights);
   const missing = [...mine].filter((n) => !(n in parts.weights));
   const extra = given.filter((n) => !mine.has(n));
   if (missing.length || extra.length) {
     vae.dispose();
     throw new Error(
-      `frozen decoder: the source's decoder/prior weights do not match the model built with encoder ${JSON.stringify(encoder)}` +
+      `frozen decoder: the source's likelihood/prior weights do not match the model built with encoder ${JSON.stringify(encoder)}` +
         (missing.length ? `; missing ${missing.join(', ')}` : '') +
         (extra.length ? `; unexpected ${extra.join(', ')}` : ''),
     );
@@ -117,7 +119,7 @@ export interface FrozenDecoderOptions extends Omit<TrainOptions, 'freeze' | 'res
  * posterior to the encoder's family (Cremer, Li & Duvenaud 2018, arXiv:1801.03558, §5.2), so
  * co-trained gaps do not measure this.
  *
- * Each encoder is trained with `train(…, { freeze: ['decoder', 'prior'] })`; afterwards the
+ * Each encoder is trained with `train(…, { freeze: ['likelihood', 'prior'] })`; afterwards the
  * decoder and prior weights are compared byte by byte with the source's and an error is thrown
  * if any changed. Every model is returned (the caller disposes them) unless `onTrained` is given,
  * in which case each is passed there and then disposed, and the returned list holds none.
@@ -136,7 +138,7 @@ export async function trainAgainstFrozenDecoder(
     const vae = withFrozenDecoder(parts, e.encoder, { seed, ...(plugins ? { plugins } : {}) });
     try {
       const before = decoderPriorBytes(vae);
-      const history = await train(vae, data, { ...trainOptions, seed, freeze: ['decoder', 'prior'] });
+      const history = await train(vae, data, { ...trainOptions, seed, freeze: ['likelihood', 'prior'] });
       const changed = changedWeights(before, decoderPriorBytes(vae));
       if (changed.length) {
         throw new Error(`frozen decoder: training encoder "${e.name ?? e.encoder.type}" changed frozen weights ${changed.join(', ')}`);

@@ -1,7 +1,7 @@
 import type { ContainerModule } from 'inversify';
 import { tf } from '../core/tf.js';
 import { ensureBackend } from '../backend/select-backend.js';
-import type { ModelSpec, Vae } from '../core/vae.js';
+import { currentWeightName, type ModelSpec, type Vae } from '../core/vae.js';
 import { ConfigError } from '../config/errors.js';
 import { createVae } from '../config/create-vae.js';
 import { parseConfig, type VaeConfig } from '../config/schema.js';
@@ -211,6 +211,19 @@ export function decodeWeightGroup(bytes: Buffer, specs: tf.io.WeightsManifestEnt
 }
 
 /**
+ * A config.json written by an older vaekit, in today's spelling: the two-level encoder and prior
+ * were also called `ladder` (a config written by hand is refused with a hint instead; a saved
+ * model keeps loading). Other values are returned as they are, for `parseConfig` to check.
+ */
+export function upgradeSavedConfig(config: unknown): unknown {
+  const model = (config as { model?: Record<string, unknown> } | null)?.model;
+  if (model === null || typeof model !== 'object') return config;
+  const renamed = (spec: unknown) =>
+    spec !== null && typeof spec === 'object' && (spec as { type?: unknown }).type === 'ladder' ? { ...spec, type: 'two-level' } : spec;
+  return { ...(config as object), model: { ...model, encoder: renamed(model.encoder), prior: renamed(model.prior) } };
+}
+
+/**
  * Loads a saved model directory (or a training run directory, which is one): rebuilds the
  * Vae from config.json with `createVae` (plugins found by name; pass user plugins in
  * `plugins`), checks the format version and that every weight in model.json exists in the
@@ -240,7 +253,7 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
   const manifest = set.manifest as ModelManifest;
   let config: VaeConfig;
   try {
-    config = parseConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8')));
+    config = parseConfig(upgradeSavedConfig(JSON.parse(set.file(CONFIG_FILE).toString('utf8'))));
   } catch (e) {
     throw new SavedModelError(dir, `${CONFIG_FILE}: ${(e as Error).message}`);
   }
@@ -255,7 +268,8 @@ export async function loadSavedModel(dir: string, options: LoadOptions = {}): Pr
     throw new SavedModelError(dir, `cannot rebuild the model from ${CONFIG_FILE}: ${(e as Error).message}${hint}`);
   }
   try {
-    const specs = manifest.weightsManifest[0]!.weights;
+    // Models saved before the likelihood's weights were renamed name them `decoder/…`.
+    const specs = manifest.weightsManifest[0]!.weights.map((s) => ({ ...s, name: currentWeightName(s.name) }));
     const mine = vae.getWeights();
     const problems: string[] = [];
     for (const s of specs) {

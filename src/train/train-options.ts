@@ -2,7 +2,7 @@ import { ConfigError, parseWith } from '../config/errors.js';
 import { trainSchema } from '../config/schema.js';
 import { checkPositiveInt } from '../core/checks.js';
 import { isObjective } from '../core/objective.js';
-import type { Vae } from '../core/vae.js';
+import { PARTS, RENAMED_PARTS, type Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { checkFinite } from '../data/validate.js';
 import { writeStderrLine } from '../core/host-env.js';
@@ -10,7 +10,6 @@ import type { TrainOptions } from './trainer.js';
 
 /** The options of `train()` that are also fields of a config's `train` section. */
 const CONFIG_FIELDS = ['epochs', 'batchSize', 'learningRate', 'objective', 'warmup', 'freeBits', 'threads', 'seed'] as const;
-const PARTS = ['encoder', 'decoder', 'prior'];
 
 /** Throws unless `data` is a data set of finite rows as wide as the model's, and what the likelihood accepts. */
 function checkData(vae: Vae, data: Dataset, what: string): void {
@@ -50,9 +49,10 @@ export function checkTrainOptions(vae: Vae, data: Dataset, options: TrainOptions
   if (options.syncEvery !== undefined) checkPositiveInt('train.syncEvery', options.syncEvery);
   if (options.validationSamples !== undefined) checkPositiveInt('train.validationSamples', options.validationSamples);
   if (options.freeze !== undefined) {
-    const bad = Array.isArray(options.freeze) ? options.freeze.find((p) => !PARTS.includes(p)) : options.freeze;
+    const bad = Array.isArray(options.freeze) ? options.freeze.find((p) => !(PARTS as readonly string[]).includes(p)) : options.freeze;
     if (!Array.isArray(options.freeze) || bad !== undefined) {
-      throw new ConfigError('train.freeze', options.freeze, `a list of parts: ${PARTS.map((p) => `"${p}"`).join(', ')}`);
+      const renamed = typeof bad === 'string' ? RENAMED_PARTS[bad] : undefined;
+      throw new ConfigError('train.freeze', options.freeze, `a list of parts: ${PARTS.map((p) => `"${p}"`).join(', ')}${renamed ? ` ("${bad}" is now "${renamed}")` : ''}`);
     }
   }
   checkData(vae, data, 'data');

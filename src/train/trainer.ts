@@ -1,7 +1,7 @@
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
 import { checkPositiveInt } from '../core/checks.js';
-import type { Part, Vae } from '../core/vae.js';
+import { PARTS, type Part, type Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
 import { batches } from '../data/batches.js';
 import { Adam } from '../nn/adam.js';
@@ -38,7 +38,7 @@ export interface TrainOptions {
   freeBits?: number;
   /** Seeds shuffling, dynamic binarisation and the encoder's noise. */
   seed?: number;
-  /** Parts left untouched (e.g. `['decoder', 'prior']` trains the encoder of a frozen model). */
+  /** Parts left untouched (e.g. `['likelihood', 'prior']` trains the encoder of a frozen model). */
   freeze?: readonly Part[];
   /** Evaluated after every epoch (ELBO, `validationSamples` samples per row). */
   validation?: Dataset;
@@ -183,7 +183,7 @@ export async function train(vae: Vae, data: Dataset, options: TrainOptions): Pro
   const log = options.log ?? ((line: string) => (quiet ? undefined : writeStderrLine(line)));
   const showBar = options.progress ?? (hostStderr()?.isTTY === true && !quiet);
 
-  const parts = (['encoder', 'decoder', 'prior'] as const).filter((p) => !freeze.includes(p));
+  const parts = PARTS.filter((p) => !freeze.includes(p));
   const trained = vae.variables(parts).filter((v) => v.variable.trainable);
   if (trained.length === 0) throw new Error(`train.freeze: nothing left to train (froze ${freeze.join(', ')})`);
   const varList = trained.map((v) => v.variable);

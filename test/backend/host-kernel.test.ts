@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setFastMatMul, tf } from '../../plugins/index.js';
-import { PlanarFlow } from '../../plugins/planar-flow/planar-flow-step.js';
+import { Random, hostKernelAvailable, registerHostKernel, runHostKernel, setSpeedFixes, tf } from '../../plugins/index.js';
+import { PlanarFlow } from '../../plugins/planar-flow/planar-flow.js';
 import { randomizeVariables } from '../support/flow-harness.js';
 import { expectNoLeak } from '../support/memory.js';
+import { biasTanh } from '../../src/nn/bias-tanh.js';
 import { useWasmBackend } from '../support/on-wasm.js';
 
 // About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
@@ -28,7 +29,7 @@ registerHostKernel({
 });
 
 afterEach(async () => {
-  setFastMatMul(null);
+  setSpeedFixes(null);
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
 });
 
@@ -51,10 +52,25 @@ describe('host kernels', () => {
     });
   }
 
+  for (const backend of ['wasm', 'cpu']) {
+    it(`gives a WebAssembly kernel float32 tensors cast from bool and int32 by value on ${backend} (cpu's Cast keeps their Uint8Array/Int32Array)`, async () => {
+      await tf.setBackend(backend);
+      const fromBool = tf.tidy(() => tf.cast(tf.greater(tf.tensor2d([0.5, -1, 2, -3, 4, -5], [2, 3]), 0), 'float32')) as tf.Tensor2D;
+      const fromInt = tf.tidy(() => tf.cast(tf.tensor1d([1, -2, 3], 'int32'), 'float32')) as tf.Tensor1D;
+      // tanh(x + b) with x = [[1, 0, 1], [0, 1, 0]], b = [1, −2, 3]: a module that copied the raw
+      // bytes would see x ≈ 1e-45 and b ≈ 1e-45 (int32 bit patterns read as float32).
+      const y = biasTanh(fromBool, fromInt);
+      const expected = [2, -2, 4, 1, -1, 3].map(Math.tanh);
+      const got = y.dataSync();
+      for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 6);
+      tf.dispose([fromBool, fromInt, y]);
+    });
+  }
+
   it('is unavailable with the speed fixes off and for unknown names', () => {
     expect(hostKernelAvailable('VaekitTestAxpy')).toBe(true);
     expect(hostKernelAvailable('VaekitNoSuchKernel')).toBe(false);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     expect(hostKernelAvailable('VaekitTestAxpy')).toBe(false);
   });
 

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random, tf, setFastMatMul } from '../../plugins/index.js';
+import { Random, tf, setSpeedFixes } from '../../plugins/index.js';
 import { installWasmKernels } from '../../src/backend/wasm-kernels.js';
 import { useWasmBackend } from '../support/on-wasm.js';
 
 // About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
 useWasmBackend();
 
-afterEach(() => setFastMatMul(null));
+afterEach(() => setSpeedFixes(null));
 
 describe('wasm speed kernels', () => {
   it('are installed on the wasm backend', () => {
@@ -25,7 +25,7 @@ describe('wasm speed kernels', () => {
   });
 
   it('copy again when the speed fixes are off (tfjs behaviour)', () => {
-    setFastMatMul(false);
+    setSpeedFixes(false);
     const x = tf.tensor1d([1, 2, 3, 4]);
     const buffers = tf.memory().numDataBuffers;
     const y = tf.clone(x);
@@ -67,9 +67,9 @@ describe('wasm speed kernels', () => {
       return g;
     };
     const shared = run();
-    setFastMatMul(false);
+    setSpeedFixes(false);
     const copied = run();
-    setFastMatMul(null);
+    setSpeedFixes(null);
     // 2×3·3×2 products: the matMul gradient forms agree exactly at this size.
     expect(shared).toEqual(copied);
     tf.dispose([x, w]);
@@ -86,11 +86,11 @@ describe('wasm speed kernels', () => {
         return out;
       };
       const ours = values(f());
-      setFastMatMul(false);
+      setSpeedFixes(false);
       try {
         expect(ours).toEqual(values(f()));
       } finally {
-        setFastMatMul(null);
+        setSpeedFixes(null);
       }
       return ours;
     };

@@ -47,4 +47,47 @@ describe('Encoder.logProb', () => {
       enc.dispose();
     });
   }
+
+  // ∂ log q(z; φ)/∂φ at fixed z, through planar's numerical inverse (the implicit-function Newton
+  // step), against central differences: per variable, along a unit-norm random direction, step
+  // h = 3e-3 (float32: the difference quotient of a sum of 12 log-densities of size ~10 is good to
+  // ~1e-3). On the suite's backend and on cpu (where the host kernels read cast inputs by value).
+  for (const on of ['suite', 'cpu'] as const) {
+    it(`differentiates planar's numerical inverse: ∂ log q(z; φ)/∂φ at fixed z matches central differences (${on} backend)`, async () => {
+      const before = tf.getBackend();
+      if (on === 'cpu') await tf.setBackend('cpu');
+      try {
+        const xs = tf.tidy(() => tf.cast(tf.greater(new Random(3).normal([6, P]), 0.3), 'float32')) as tf.Tensor2D;
+        const enc = encoder({ type: 'planar', hidden: [16], steps: 3 });
+        const z = tf.tidy(() => enc.sampleFromParams(enc.params(xs), 2).z);
+        const f = () => tf.tidy(() => tf.sum(enc.logProb!(z, enc.params(xs)))) as tf.Scalar;
+        const h = 3e-3;
+        let largest = 0;
+        for (const { name, variable } of enc.variables()) {
+          const dir = tf.tidy(() => {
+            const r = new Random(21).normal(variable.shape);
+            return tf.div(r, tf.norm(r));
+          });
+          const { value, grads } = tf.variableGrads(f, [variable]);
+          const analytic = tf.sum(tf.mul(grads[variable.name]!, dir)).dataSync()[0]!;
+          const orig = variable.clone();
+          variable.assign(tf.tidy(() => tf.add(orig, tf.mul(dir, h))));
+          const up = f().dataSync()[0]!;
+          variable.assign(tf.tidy(() => tf.sub(orig, tf.mul(dir, h))));
+          const down = f().dataSync()[0]!;
+          variable.assign(orig);
+          const numeric = (up - down) / (2 * h);
+          largest = Math.max(largest, Math.abs(numeric));
+          expect(Math.abs(analytic - numeric), `${name}: analytic ${analytic}, central difference ${numeric}`).toBeLessThan(0.01 * Math.abs(numeric) + 0.02);
+          tf.dispose([dir, value, orig, ...Object.values(grads)]);
+        }
+        // the check can fail: the derivatives are far from 0
+        expect(largest).toBeGreaterThan(1);
+        tf.dispose([xs, z]);
+        enc.dispose();
+      } finally {
+        await tf.setBackend(before);
+      }
+    });
+  }
 });

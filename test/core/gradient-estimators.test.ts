@@ -22,7 +22,7 @@ const rows = (start: number, n: number) => tf.tensor2d(data.x.slice(start * P, (
 /** Gradients of the surrogate an estimator gives each part, for one seeded noise draw. */
 function gradients(vae: Vae, objective: Objective, x: tf.Tensor2D, seed: number, withDecoder = true): { encoder: Float64Array; decoder: Float64Array } {
   const part = (prefix: string, which: 'loss' | 'encoderLoss') => {
-    const vars = vae.variables([prefix as 'encoder' | 'decoder']).map((v) => v.variable).filter((v) => v.trainable);
+    const vars = vae.variables([prefix as 'encoder' | 'likelihood']).map((v) => v.variable).filter((v) => v.trainable);
     vae.random.reseed(seed);
     const { value, grads } = tf.variableGrads(() => {
       const r = objective.compute(vae, x, { beta: 1, freeBits: 0, random: vae.random });
@@ -32,7 +32,7 @@ function gradients(vae: Vae, objective: Objective, x: tf.Tensor2D, seed: number,
     tf.dispose([value, ...Object.values(grads)]);
     return flat;
   };
-  return { encoder: part('encoder', 'encoderLoss'), decoder: withDecoder ? part('decoder', 'loss') : new Float64Array() };
+  return { encoder: part('encoder', 'encoderLoss'), decoder: withDecoder ? part('likelihood', 'loss') : new Float64Array() };
 }
 
 const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tf, Random, hostKernelAvailable, setFastMatMul } from '../../plugins/index.js';
+import { tf, Random, hostKernelAvailable, setSpeedFixes } from '../../plugins/index.js';
 import { Adam } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
 import { HOST_KERNEL_BACKEND, requires } from '../support/requires.js';
@@ -55,11 +55,11 @@ describe('Adam', () => {
         const adam = new Adam([p.w, p.b], { learningRate: 0.02 });
         for (let i = 0; i < 15; i++) {
           const g = tf.variableGrads(p.loss, [p.w, p.b]);
-          setFastMatMul(kernel ? null : false);
+          setSpeedFixes(kernel ? null : false);
           try {
             adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
           } finally {
-            setFastMatMul(null);
+            setSpeedFixes(null);
           }
           tf.dispose([g.value, ...Object.values(g.grads)]);
         }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../support/on-wasm.js';
 import { tf } from '../../src/core/tf.js';
 import { Random } from '../../src/core/random.js';
-import { setFastMatMul } from '../../src/nn/speed-switch.js';
+import { setSpeedFixes } from '../../src/backend/speed-fixes.js';
 import { biasTanh, biasTanhAvailable } from '../../src/nn/bias-tanh.js';
 import { Mlp } from '../../src/nn/mlp.js';
 
@@ -71,14 +71,14 @@ describe('fused bias + tanh kernel', () => {
     }
   }
 
-  it('is what a tanh MLP uses for its hidden layers, and tfjs ops under setFastMatMul(false)', () => {
+  it('is what a tanh MLP uses for its hidden layers, and tfjs ops under setSpeedFixes(false)', () => {
     const mlp = new Mlp(6, [16, 8], 'tanh', new Random(4), 3);
     const x = tf.tensor3d(values(2 * 5 * 6, 9).map((v) => v / 3), [2, 5, 6]);
     const fused = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(mlp.apply(x))) as tf.Scalar);
       return [value, ...Object.values(grads)];
     });
-    setFastMatMul(false);
+    setSpeedFixes(false);
     let ops: tf.Tensor[];
     try {
       expect(biasTanhAvailable()).toBe(false);
@@ -87,7 +87,7 @@ describe('fused bias + tanh kernel', () => {
         return [value, ...Object.values(grads)];
       });
     } finally {
-      setFastMatMul(null);
+      setSpeedFixes(null);
     }
     expect(fused.length).toBe(ops.length);
     fused.forEach((t, i) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random, matMul, setFastMatMul, tf } from '../../plugins/index.js';
+import { Random, matMul, setSpeedFixes, tf } from '../../plugins/index.js';
 import { GEMM_KERNEL, gemm, gemmAvailable } from '../../src/nn/gemm.js';
 import { expectNoLeak } from '../support/memory.js';
 import { useWasmBackend } from '../support/on-wasm.js';
@@ -8,7 +8,7 @@ import { useWasmBackend } from '../support/on-wasm.js';
 useWasmBackend();
 
 afterEach(async () => {
-  setFastMatMul(null);
+  setSpeedFixes(null);
   if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
 });
 
@@ -36,9 +36,9 @@ const shapes: [number, number, number][] = [
 describe('vaekit matrix product (wasm SIMD)', () => {
   it('runs on wasm and cpu by default, not with the speed fixes off', async () => {
     expect(gemmAvailable()).toBe(true);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     expect(gemmAvailable()).toBe(false);
-    setFastMatMul(null);
+    setSpeedFixes(null);
     await tf.setBackend('cpu');
     expect(gemmAvailable()).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tf, Dense, Random, createVae, setFastMatMul, fastMatMulActive } from '../../plugins/index.js';
+import { tf, Dense, Random, createVae, setSpeedFixes, wasmSpeedFixesActive } from '../../plugins/index.js';
 import { trainingLoss } from '../../src/train/trainer.js';
 import { GEMM_KERNEL } from '../../src/nn/gemm.js';
 import { expectNoLeak } from '../support/memory.js';
@@ -8,11 +8,11 @@ import { useWasmBackend } from '../support/on-wasm.js';
 // About the wasm backend's speed fixes: runs on wasm whatever VAEKIT_BACKEND says.
 useWasmBackend();
 
-afterEach(() => setFastMatMul(null));
+afterEach(() => setSpeedFixes(null));
 
 /** Gradients of a scalar loss w.r.t. `xs`, with the transposed-matMul fix on or off. */
 function gradsWith(fast: boolean, f: () => tf.Scalar, xs: tf.Variable[]): Float32Array[] {
-  setFastMatMul(fast);
+  setSpeedFixes(fast);
   const { value, grads } = tf.variableGrads(f, xs);
   const out = xs.map((v) => grads[v.name]!.dataSync() as Float32Array);
   tf.dispose([value, ...Object.values(grads)]);
@@ -55,11 +55,11 @@ const shapes: [number, number][] = [
 describe('the transposed-matMul gradient fix', () => {
   it('is on for wasm by default and off when set to false', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(fastMatMulActive()).toBe(true);
-    setFastMatMul(false);
-    expect(fastMatMulActive()).toBe(false);
-    setFastMatMul(null);
-    expect(fastMatMulActive()).toBe(true);
+    expect(wasmSpeedFixesActive()).toBe(true);
+    setSpeedFixes(false);
+    expect(wasmSpeedFixesActive()).toBe(false);
+    setSpeedFixes(null);
+    expect(wasmSpeedFixesActive()).toBe(true);
   });
 
   for (const [inDim, outDim] of shapes) {
@@ -130,7 +130,7 @@ describe('the transposed-matMul gradient fix', () => {
     const layer = new Dense(784, 200, random);
     const x = uniform(random, [100, 784]);
     const shapesOf = async (fast: boolean) => {
-      setFastMatMul(fast);
+      setSpeedFixes(fast);
       const info = await tf.profile(() => {
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.tanh(layer.apply(x as tf.Tensor2D))) as tf.Scalar, [layer.kernel]);
         tf.dispose([value, ...Object.values(grads)]);

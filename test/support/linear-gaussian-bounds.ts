@@ -75,8 +75,8 @@ export async function linearGaussianBounds(o: BoundsOptions): Promise<Bounds> {
     const wt = new Float32Array(LG.latentDim * LG.dataDim);
     for (let i = 0; i < LG.dataDim; i++) for (let j = 0; j < LG.latentDim; j++) wt[j * LG.dataDim + i] = model.W[i * LG.latentDim + j]!;
     const weights: Record<string, tf.Tensor> = {
-      'decoder/net/0/kernel': tf.tensor2d(wt, [LG.latentDim, LG.dataDim]),
-      'decoder/net/0/bias': tf.tensor1d(Float32Array.from(model.b)),
+      'likelihood/net/0/kernel': tf.tensor2d(wt, [LG.latentDim, LG.dataDim]),
+      'likelihood/net/0/bias': tf.tensor1d(Float32Array.from(model.b)),
       ...(o.weights ? o.weights(vae) : {}),
     };
     vae.setWeights(weights, { strict: false });
@@ -90,7 +90,7 @@ export async function linearGaussianBounds(o: BoundsOptions): Promise<Bounds> {
       batchSize: 25,
       learningRate: o.learningRate ?? 1e-2,
       objective: { type: 'elbo', samples: 1 },
-      freeze: ['decoder', 'prior'],
+      freeze: ['likelihood', 'prior'],
       seed: o.seed ?? 1,
       progress: false,
       quiet: true,

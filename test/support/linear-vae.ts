@@ -36,8 +36,8 @@ export function linearVae(model: LinearGaussianModel, { meanShift = 0, logStdShi
     'encoder/mean/bias': tf.tensor1d(c),
     'encoder/logStd/kernel': tf.zeros([P, D]),
     'encoder/logStd/bias': tf.tensor1d(logStd),
-    'decoder/net/0/kernel': tf.tensor2d(Wt, [D, P]),
-    'decoder/net/0/bias': tf.tensor1d(Float32Array.from(model.b)),
+    'likelihood/net/0/kernel': tf.tensor2d(Wt, [D, P]),
+    'likelihood/net/0/bias': tf.tensor1d(Float32Array.from(model.b)),
   };
   vae.setWeights(ts);
   tf.dispose(Object.values(ts));

@@ -21,7 +21,7 @@
  *   createQuadratureVae(encoderSpec, { kind?, sigma?, seed?, plugins? })
  *                                         a Vae: latentDim 2, dataDim 1, standard-normal prior, the
  *                                         fixed likelihood; train only the encoder
- *                                         (`train(vae, data, { freeze: ['decoder', 'prior'], … })`)
+ *                                         (`train(vae, data, { freeze: ['likelihood', 'prior'], … })`)
  *   measureGaps(vae, data, { samples?, model? })
  *                                         per row: exact log p(x), the ELBO estimated with `samples`
  *                                         draws (default 2000) and its standard error; and the means
@@ -30,7 +30,7 @@
  *   const model = { kind: 'product', sigma: 0.25 } as const;
  *   const data = quadratureDataset(64, model, 3);
  *   const vae = createQuadratureVae({ type: 'planar', hidden: [32], steps: 8 }, { ...model, seed: 1 });
- *   await train(vae, data, { epochs: 100, batchSize: 64, learningRate: 3e-3, freeze: ['decoder', 'prior'], progress: false, quiet: true });
+ *   await train(vae, data, { epochs: 100, batchSize: 64, learningRate: 3e-3, freeze: ['likelihood', 'prior'], progress: false, quiet: true });
  *   const { meanGap } = measureGaps(vae, data, { model });
  */
 import { ContainerModule } from 'inversify';

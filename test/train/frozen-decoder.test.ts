@@ -124,3 +124,16 @@ describe('trainAgainstFrozenDecoder', () => {
     expect(gaps.hierarchical!).toBeLessThan(gaps.gaussian! - 0.1);
   });
 });
+
+describe('frozen parts serialised before the likelihood weights were renamed', () => {
+  it('name them decoder/… and still build the same p(x, z)', () => {
+    const source = createVae({ ...small, encoder: { type: 'gaussian', hidden: [8] } }, { seed: 3 });
+    const parts = frozenParts(source);
+    const old = { ...parts, weights: Object.fromEntries(Object.entries(parts.weights).map(([n, w]) => [n.replace(/^likelihood\//, 'decoder/'), w])) };
+    expect(Object.keys(old.weights).some((n) => n.startsWith('decoder/'))).toBe(true);
+    const vae = withFrozenDecoder(old, { type: 'gaussian', hidden: [4] });
+    expect(decoderPriorBytes(vae)).toEqual(decoderPriorBytes(source));
+    vae.dispose();
+    source.dispose();
+  });
+});

@@ -134,3 +134,37 @@ describe('saveVae / loadVae', () => {
     expect(readFileSync(join(dir, 'a.json'), 'utf8')).toBe('{"a":2}');
   });
 });
+
+describe('models saved before the renames', () => {
+  // test/train/fixtures/saved-before-renames: a model saved when the likelihood's weights were
+  // named `decoder/…` and the two-level encoder and prior were also called "ladder".
+  const fixture = new URL('./fixtures/saved-before-renames/', import.meta.url);
+
+  it('load, with the weights renamed decoder/… → likelihood/… and "ladder" read as "two-level"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vaekit-old-'));
+    try {
+      for (const f of ['config.json', 'model.json', 'weights.bin']) writeFileSync(join(dir, f), readFileSync(new URL(f, fixture)));
+      const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+      const specs = manifest.weightsManifest[0]!.weights;
+      expect(specs.filter((s) => s.name.startsWith('decoder/')).length).toBe(5);
+      const saved = tf.io.decodeWeights(new Uint8Array(readFileSync(join(dir, 'weights.bin'))).buffer, specs);
+      const { vae, config } = await loadSavedModel(dir);
+      expect([config.model.encoder.type, config.model.prior.type]).toEqual(['two-level', 'two-level']);
+      const w = vae.getWeights();
+      expect(Object.keys(w).filter((n) => n.startsWith('decoder/'))).toEqual([]);
+      for (const s of specs) {
+        const now = s.name.replace(/^decoder\//, 'likelihood/');
+        expect(Array.from(w[now]!.dataSync()), now).toEqual(Array.from(saved[s.name]!.dataSync()));
+      }
+      tf.dispose(Object.values(saved));
+      vae.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('written by hand with "ladder" are refused with a hint to "two-level" (only saved models are translated)', () => {
+    const config = JSON.parse(readFileSync(new URL('config.json', fixture), 'utf8')) as VaeConfigInput;
+    expect(() => createVae(config)).toThrow(/^model\.encoder\.type: expected "two-level" \("ladder" was an old alias/);
+  });
+});

@@ -44,7 +44,12 @@ describe('train() options', () => {
       if (!option.objective) expect(() => parseConfig({ model, train: option })).toThrow(message);
     }
     expect(await failure(train(vae, rows(10), { ...quiet } as TrainOptions))).toBe('train.epochs: expected a non-negative integer; got nothing (the field is missing)');
-    expect(await failure(train(vae, rows(10), { epochs: 1, freeze: ['decoder', 'head'] as never, ...quiet }))).toMatch(/^train\.freeze: expected a list of parts: "encoder", "decoder", "prior"; got \["decoder","head"\]$/);
+    expect(await failure(train(vae, rows(10), { epochs: 1, freeze: ['likelihood', 'head'] as never, ...quiet }))).toMatch(/^train\.freeze: expected a list of parts: "encoder", "likelihood", "prior"; got \["likelihood","head"\]$/);
+    // The likelihood's old part name is refused with the new one.
+    expect(await failure(train(vae, rows(10), { epochs: 1, freeze: ['decoder', 'prior'] as never, ...quiet }))).toBe(
+      'train.freeze: expected a list of parts: "encoder", "likelihood", "prior" ("decoder" is now "likelihood"); got ["decoder","prior"]',
+    );
+    expect(() => vae.variables(['decoder'] as never)).toThrow('variables: expected a list of parts: "encoder", "likelihood", "prior" ("decoder" is now "likelihood"); got "decoder"');
     vae.dispose();
   });
 

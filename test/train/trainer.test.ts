@@ -2,7 +2,7 @@ import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { PluginFactory, Random, createVae, definePlugin, tf, z, type Vae } from '../../plugins/index.js';
 import type { Dataset } from '../../src/data/dataset.js';
-import { BernoulliLikelihood } from '../../plugins/bernoulli-decoder/bernoulli-likelihood.js';
+import { BernoulliLikelihood } from '../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
 import { NonFiniteLossError, meanElbo, train, trainingLoss } from '../../src/train/trainer.js';
 
 const quiet = { quiet: true, progress: false } as const;
@@ -189,12 +189,12 @@ describe('train', () => {
   it('leaves frozen parts byte-identical', async () => {
     const data = prototypes(200, 32, 8);
     const vae = smallVae(32);
-    const frozen = vae.variables(['decoder', 'prior']).map((v) => Array.from(v.variable.dataSync()));
+    const frozen = vae.variables(['likelihood', 'prior']).map((v) => Array.from(v.variable.dataSync()));
     const encoder = vae.variables(['encoder']).map((v) => Array.from(v.variable.dataSync()));
-    await train(vae, data, { epochs: 2, batchSize: 20, seed: 8, freeze: ['decoder', 'prior'], ...quiet });
-    expect(vae.variables(['decoder', 'prior']).map((v) => Array.from(v.variable.dataSync()))).toEqual(frozen);
+    await train(vae, data, { epochs: 2, batchSize: 20, seed: 8, freeze: ['likelihood', 'prior'], ...quiet });
+    expect(vae.variables(['likelihood', 'prior']).map((v) => Array.from(v.variable.dataSync()))).toEqual(frozen);
     expect(vae.variables(['encoder']).map((v) => Array.from(v.variable.dataSync()))).not.toEqual(encoder);
-    await expect(train(vae, data, { epochs: 1, freeze: ['encoder', 'decoder', 'prior'], ...quiet })).rejects.toThrow(/nothing left to train/);
+    await expect(train(vae, data, { epochs: 1, freeze: ['encoder', 'likelihood', 'prior'], ...quiet })).rejects.toThrow(/nothing left to train/);
     vae.dispose();
   });
 

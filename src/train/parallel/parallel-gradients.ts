@@ -5,7 +5,7 @@ import { tf } from '../../core/tf.js';
 import type { Vae } from '../../core/vae.js';
 import type { NamedVariable } from '../../core/variables.js';
 import { builtWithUserPlugins, builtinPluginSources } from '../../config/create-vae.js';
-import { fastMatMulSetting } from '../../nn/speed-switch.js';
+import { speedFixesSetting } from '../../backend/speed-fixes.js';
 import { copyTensorInto } from '../../backend/tensor-copy.js';
 import type { Objective } from '../../core/objective.js';
 import { objectiveGradients, type ObjectiveSpec } from '../trainer.js';
@@ -85,7 +85,7 @@ export class ParallelGradients {
   /**
    * Starts `threads − 1` workers for training `trained` of `vae` on batches of at most
    * `batchSize` rows. Returns the reason instead when the run must stay on one thread (no
-   * worker threads or shared memory here, speed fixes turned off with `setFastMatMul(false)`,
+   * worker threads or shared memory here, speed fixes turned off with `setSpeedFixes(false)`,
    * free bits, a model built with user plugin modules, or a worker that failed to rebuild the
    * model).
    */
@@ -107,7 +107,7 @@ export class ParallelGradients {
       freeBits: number;
     },
   ): Promise<ParallelGradients | { reason: string }> {
-    if (fastMatMulSetting() === false) return { reason: 'speed fixes are off (setFastMatMul(false))' };
+    if (speedFixesSetting() === false) return { reason: 'speed fixes are off (setSpeedFixes(false))' };
     if (freeBits > 0) return { reason: 'free bits couple the rows of a batch' };
     if (spec === null) return { reason: 'the objective was passed as a built object, which a worker cannot rebuild' };
     if (!ROW_MEAN_OBJECTIVES.includes(objective.name)) return { reason: `objective "${objective.name}" is not known to be a mean over rows` };

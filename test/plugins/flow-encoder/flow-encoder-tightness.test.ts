@@ -32,7 +32,7 @@ async function trainedGap(spec: (typeof ENCODERS)[keyof typeof ENCODERS]): Promi
     learningRate: 1e-2,
     objective: { type: 'elbo', samples: 16 },
     seed: 1,
-    freeze: ['decoder', 'prior'],
+    freeze: ['likelihood', 'prior'],
     progress: false,
     quiet: true,
   });

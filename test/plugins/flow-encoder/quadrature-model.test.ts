@@ -34,7 +34,7 @@ describe('2-D quadrature fixture', () => {
     const vae = createQuadratureVae({ type: 'gaussian', hidden: [4] }, { sigma: 0.5 });
     expect(vae.latentDim).toBe(2);
     expect(vae.dataDim).toBe(1);
-    expect(vae.variables(['decoder', 'prior'])).toEqual([]);
+    expect(vae.variables(['likelihood', 'prior'])).toEqual([]);
     const x = tf.tensor2d([[1.5]]);
     const z = tf.tensor3d([[[2, 0.5]]]);
     const lp = vae.likelihood.logProb(x, z).dataSync()[0]!;

@@ -16,7 +16,7 @@ async function gapOf(encoder: PluginSpec, seed = 1) {
       learningRate: 1e-2,
       objective: { type: 'elbo', samples: 1 },
       seed: 1,
-      freeze: ['decoder', 'prior'],
+      freeze: ['likelihood', 'prior'],
       progress: false,
       quiet: true,
     });

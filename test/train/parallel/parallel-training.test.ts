@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { Random, createVae, setFastMatMul, tf, type Vae } from '../../../plugins/index.js';
+import { Random, createVae, setSpeedFixes, tf, type Vae } from '../../../plugins/index.js';
 import type { Dataset } from '../../../src/data/dataset.js';
 import { train, type TrainOptions, type TrainerState } from '../../../src/train/trainer.js';
 
@@ -105,13 +105,13 @@ describe('training on two threads (data-parallel)', () => {
     await train(vae, data, { epochs: 1, batchSize: 16, threads: 2, progress: false, log: (l) => lines.push(l) });
     expect(lines[0]).toMatch(/training on one thread \(the model uses user plugin modules/);
 
-    setFastMatMul(false);
+    setSpeedFixes(false);
     try {
       const off = await run(encoder, { threads: 2 });
-      expect(off.lines[0]).toBe('train.threads 2: training on one thread (speed fixes are off (setFastMatMul(false)))');
+      expect(off.lines[0]).toBe('train.threads 2: training on one thread (speed fixes are off (setSpeedFixes(false)))');
       off.vae.dispose();
     } finally {
-      setFastMatMul(null);
+      setSpeedFixes(null);
     }
     for (const v of [one.vae, two.vae, vae]) v.dispose();
   });

@@ -50,7 +50,7 @@ export interface StackedFlowResult {
  *
  * On wasm and cpu the S steps run as one host kernel forward and one backward (`planar-kernel.ts`:
  * the same formulas in float64, WebAssembly compiled from `assembly/planar-kernel.as.ts`), the
- * head's bias added inside the kernel; elsewhere, or with `setFastMatMul(false)`, as the tfjs ops
+ * head's bias added inside the kernel; elsewhere, or with `setSpeedFixes(false)`, as the tfjs ops
  * of `forwardEachOps` differentiated by tfjs's autodiff — the reference the kernels are tested
  * against. No closed-form inverse exists: `inverse` solves one scalar equation per step (see there).
  *

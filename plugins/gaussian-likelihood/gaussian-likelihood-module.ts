@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PluginFactory, activationSchema, definePlugin, hiddenSchema } from '../../src/index.js';
 import { GaussianLikelihood } from './gaussian-likelihood.js';
 
-export const gaussianDecoderFactory = definePlugin({
+export const gaussianLikelihoodFactory = definePlugin({
   role: 'likelihood',
   name: 'gaussian',
   description: 'Gaussian p(x|z) = N(μ(z), σ²): σ fixed, one learned, or one learned per output',
@@ -19,5 +19,5 @@ export const gaussianDecoderFactory = definePlugin({
 });
 
 export default new ContainerModule(({ bind }) => {
-  bind(PluginFactory).toConstantValue(gaussianDecoderFactory);
+  bind(PluginFactory).toConstantValue(gaussianLikelihoodFactory);
 });

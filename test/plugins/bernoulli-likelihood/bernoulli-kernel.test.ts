@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../support/on-wasm.js';
 import { tf } from '../../../src/core/tf.js';
-import { setFastMatMul } from '../../../src/nn/speed-switch.js';
-import { BernoulliLikelihood } from '../../../plugins/bernoulli-decoder/bernoulli-likelihood.js';
-import { bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-decoder/bernoulli-kernel.js';
-import { BERNOULLI_WASM_BASE64 } from '../../../plugins/bernoulli-decoder/bernoulli-wasm.js';
-import { BERNOULLI_WASM } from '../../../plugins/bernoulli-decoder/assembly/build.js';
+import { setSpeedFixes } from '../../../src/backend/speed-fixes.js';
+import { BernoulliLikelihood } from '../../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
+import { bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-likelihood/bernoulli-kernel.js';
+import { BERNOULLI_WASM_BASE64 } from '../../../plugins/bernoulli-likelihood/bernoulli-wasm.js';
+import { BERNOULLI_WASM } from '../../../plugins/bernoulli-likelihood/assembly/build.js';
 import { Random } from '../../../src/core/random.js';
 import { expectBuiltFromSource, expectNoOwnMemory } from '../../support/wasm.js';
 
@@ -115,18 +115,18 @@ describe('Bernoulli log-likelihood kernel', () => {
     }
   }
 
-  it('is what BernoulliLikelihood.logProb uses, and the op path under setFastMatMul(false)', () => {
+  it('is what BernoulliLikelihood.logProb uses, and the op path under setSpeedFixes(false)', () => {
     const lik = new BernoulliLikelihood(3, 10, { hidden: [6], activation: 'tanh' }, new Random(2));
     const z = tf.tensor3d(new Float32Array(2 * 4 * 3).map((_, i) => Math.sin(i)), [2, 4, 3]);
     const x = tf.tensor2d(new Float32Array(4 * 10).map((_, i) => (i % 3 === 0 ? 1 : 0)), [4, 10]);
     const fast = lik.logProb(x, z);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     let slow: tf.Tensor;
     try {
       expect(bernoulliKernelAvailable()).toBe(false);
       slow = lik.logProb(x, z);
     } finally {
-      setFastMatMul(null);
+      setSpeedFixes(null);
     }
     const a = fast.dataSync();
     const s = slow.dataSync();

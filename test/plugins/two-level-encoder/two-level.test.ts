@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, LOG_2PI, createVae, loadMnist, parseConfig, tf } from '../../../plugins/index.js';
 import type { PluginSpec, Vae, VaeConfigInput } from '../../../plugins/index.js';
-import { TwoLevelEncoder } from '../../../plugins/ladder-encoder/two-level-encoder.js';
-import { TwoLevelPrior } from '../../../plugins/ladder-prior/two-level-prior.js';
+import { TwoLevelEncoder } from '../../../plugins/two-level-encoder/two-level-encoder.js';
+import { TwoLevelPrior } from '../../../plugins/two-level-prior/two-level-prior.js';
 import { meanElbo, train, trainingLoss } from '../../../src/train/trainer.js';
 import { loadVae, saveVae } from '../../../src/train/saved-model.js';
 import { Random } from '../../../src/core/random.js';
@@ -85,16 +85,25 @@ describe('two-level latent hierarchy (encoder q(z₁|x)q(z₂|z₁), prior p(z�
     vae.dispose();
   });
 
-  it('builds the example config configs/ladder.json (Burda et al. sizes 100 + 50, both names accepted)', () => {
-    const config = parseConfig(JSON.parse(readFileSync(new URL('../../../configs/ladder.json', import.meta.url), 'utf8')));
+  it('builds the example config configs/two-level.json (Burda et al. sizes 100 + 50)', () => {
+    const config = parseConfig(JSON.parse(readFileSync(new URL('../../../configs/two-level.json', import.meta.url), 'utf8')));
     const vae = createVae(config);
     expect(vae.encoder.latentSizes).toEqual([100, 50]);
     expect(vae.prior.latentSizes).toEqual([100, 50]);
     expect(vae.prior.kind).toBe('two-level-gaussian');
     vae.dispose();
-    const alias = createVae({ ...config, model: { ...config.model, encoder: { type: 'ladder' }, prior: { type: 'ladder' } } });
-    expect([alias.encoder.name, alias.prior.name]).toEqual(['ladder', 'ladder']);
-    alias.dispose();
+  });
+
+  it('rejects the old alias "ladder" (it is not the Ladder VAE) with a hint to "two-level", for the encoder and the prior', () => {
+    const config = parseConfig(JSON.parse(readFileSync(new URL('../../../configs/two-level.json', import.meta.url), 'utf8')));
+    const before = tf.memory().numTensors;
+    expect(() => createVae({ ...config, model: { ...config.model, encoder: { type: 'ladder' } } })).toThrow(
+      /^model\.encoder\.type: expected "two-level" \("ladder" was an old alias .*not the Ladder VAE.*\); got "ladder"$/,
+    );
+    expect(() => createVae({ ...config, model: { ...config.model, prior: { type: 'ladder' } } })).toThrow(
+      /^model\.prior\.type: expected "two-level" \("ladder" was an old alias of the two-level prior.*; got "ladder"$/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('fails at createVae, naming both plugins, when the encoder and prior declare different layers', () => {
@@ -104,7 +113,7 @@ describe('two-level latent hierarchy (encoder q(z₁|x)q(z₂|z₁), prior p(z�
     const cases: [VaeConfigInput, RegExp][] = [
       [model({ type: 'two-level' }, { type: 'standard-normal' }), /encoder "two-level" produces layers \[100, 50\], prior "standard-normal" models \[150\]/],
       [model({ type: 'gaussian', hidden: [] }, { type: 'two-level' }), /encoder "gaussian" produces layers \[150\], prior "two-level" models \[100, 50\]/],
-      [model({ type: 'ladder', sizes: [120, 30] }, { type: 'ladder' }), /encoder "ladder" produces layers \[120, 30\], prior "ladder" models \[100, 50\]/],
+      [model({ type: 'two-level', sizes: [120, 30] }, { type: 'two-level' }), /encoder "two-level" produces layers \[120, 30\], prior "two-level" models \[100, 50\]/],
       [model({ type: 'two-level' }, { type: 'two-level' }, 50), /model\.encoder\.sizes: expected two layer sizes \[z₁, z₂\] summing to model\.latentDim = 50.*got \[100,50\]/],
     ];
     for (const [config, message] of cases) {

@@ -40,16 +40,6 @@ export const twoLevelEncoderFactory = definePlugin({
   create: create('two-level'),
 });
 
-/** The name the issue used; the same plugin. */
-export const ladderEncoderFactory = definePlugin({
-  role: 'encoder',
-  name: 'ladder',
-  description: 'Alias of the two-level encoder (bottom-up q(z₁|x)q(z₂|z₁); not the Ladder VAE)',
-  options,
-  create: create('ladder'),
-});
-
 export default new ContainerModule(({ bind }) => {
   bind(PluginFactory).toConstantValue(twoLevelEncoderFactory);
-  bind(PluginFactory).toConstantValue(ladderEncoderFactory);
 });

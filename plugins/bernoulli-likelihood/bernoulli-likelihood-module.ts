@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PluginFactory, activationSchema, definePlugin, hiddenSchema } from '../../src/index.js';
 import { BernoulliLikelihood } from './bernoulli-likelihood.js';
 
-export const bernoulliDecoderFactory = definePlugin({
+export const bernoulliLikelihoodFactory = definePlugin({
   role: 'likelihood',
   name: 'bernoulli',
   description: 'Bernoulli p(x|z) with logits from an MLP (binary or [0,1] data)',
@@ -17,5 +17,5 @@ export const bernoulliDecoderFactory = definePlugin({
 });
 
 export default new ContainerModule(({ bind }) => {
-  bind(PluginFactory).toConstantValue(bernoulliDecoderFactory);
+  bind(PluginFactory).toConstantValue(bernoulliLikelihoodFactory);
 });

@@ -35,16 +35,6 @@ export const twoLevelPriorFactory = definePlugin({
   create: create('two-level'),
 });
 
-/** The name the issue used; the same plugin. */
-export const ladderPriorFactory = definePlugin({
-  role: 'prior',
-  name: 'ladder',
-  description: 'Alias of the two-level prior p(z₂)p(z₁|z₂)',
-  options,
-  create: create('ladder'),
-});
-
 export default new ContainerModule(({ bind }) => {
   bind(PluginFactory).toConstantValue(twoLevelPriorFactory);
-  bind(PluginFactory).toConstantValue(ladderPriorFactory);
 });

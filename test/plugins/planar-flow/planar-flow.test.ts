@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Random, setFastMatMul, tf } from '../../../plugins/index.js';
-import { PLANAR_DET_FLOOR, PlanarFlow } from '../../../plugins/planar-flow/planar-flow-step.js';
+import { Random, setSpeedFixes, tf } from '../../../plugins/index.js';
+import { PLANAR_DET_FLOOR, PlanarFlow } from '../../../plugins/planar-flow/planar-flow.js';
 import { planarKernelAvailable } from '../../../plugins/planar-flow/planar-kernel.js';
 import { randomizeVariables } from '../../support/flow-harness.js';
 import { describeFlowStep } from '../../support/flow-harness.js';
@@ -55,11 +55,11 @@ describe('planar flow of S steps', () => {
   it('runs on the host kernels here (wasm), and on tfjs ops with the speed fixes off', (ctx) => {
     requires(ctx, HOST_KERNEL_BACKEND);
     expect(planarKernelAvailable()).toBe(true);
-    setFastMatMul(false);
+    setSpeedFixes(false);
     try {
       expect(planarKernelAvailable()).toBe(false);
     } finally {
-      setFastMatMul(null);
+      setSpeedFixes(null);
     }
   });
 
@@ -219,7 +219,7 @@ describe('planar constraint', () => {
       step.w!.assign(tf.tensor2d([[1, 0]]));
       step.b!.assign(tf.tensor2d([[0]]));
       const z = tf.tensor3d([0, 0, 0, 5, 1e3, -1e3], [1, 3, 2]);
-      if (!kernels) setFastMatMul(false);
+      if (!kernels) setSpeedFixes(false);
       try {
         const r = step.forward(z, undefined);
         const ld = r.logDet.dataSync();
@@ -229,7 +229,7 @@ describe('planar constraint', () => {
         expect(ld[2]).toBeCloseTo(0, 5); // tanh saturated: the step is locally the identity
         tf.dispose([r.z, r.logDet]);
       } finally {
-        setFastMatMul(null);
+        setSpeedFixes(null);
       }
       z.dispose();
       step.dispose();
