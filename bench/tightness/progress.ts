@@ -5,7 +5,7 @@
  */
 import type { Settings } from './types.js';
 
-/** Seconds per 100-row training step, one worker: mean over the 24 jobs of bench/results/examples/tightness.json (2 idle cores). */
+/** Seconds per 100-row training step, one worker: mean over the 24 jobs of a 3-seed, 3-epoch --quick run (wasm, 2 idle cores). */
 export const STEP_SECONDS = 0.0199;
 /** Evaluation seconds per (test row × sample), one worker, from the same run (amortisation steps counted as 3 samples each). */
 export const EVAL_SECONDS_PER_ROW_SAMPLE = 3.35e-5;
