@@ -122,7 +122,7 @@ export function formatParity(runs: readonly ParityRun[], command: string): strin
   if (comparisons.length) {
     lines.push('', '| difference | Δ test ELBO [95 % Welch] | seed-to-seed ± | Δ IWAE [95 % Welch] | seed-to-seed ± | verdict |', '|---|---:|---:|---:|---:|---|');
     for (const c of comparisons) {
-      const d = (m: Metric) => `${signed(c.difference[m].mean)} [${f2(c.difference[m].lower)}, ${f2(c.difference[m].upper)}]`;
+      const d = (m: Metric) => `${signed(c.difference[m].mean)} [${signed(c.difference[m].lower)}, ${signed(c.difference[m].upper)}]`;
       lines.push(`| ${c.a} − ${c.b} | ${d('elbo')} | ${f2(c.seedSpread.elbo)} | ${d('logLikelihood')} | ${f2(c.seedSpread.logLikelihood)} | ${c.verdict} |`);
     }
     lines.push(

@@ -67,7 +67,7 @@ describe('parity report', () => {
     const md = formatParity(runs, 'tsx bench/parity.ts --test-rows 2000');
     expect(md).toContain('`tsx bench/parity.ts --test-rows 2000`');
     expect(md).toContain('| vaekit · glorot | 1, 2, 3 | −101.00 ± 1.00 | −96.00 ± 1.00 | 100 | 120 |');
-    expect(md).toMatch(/\| vaekit · glorot − pytorch · glorot \| −1\.00 \[−3\.27, 1\.27\] \| 2\.78 \|/);
+    expect(md).toMatch(/\| vaekit · glorot − pytorch · glorot \| −1\.00 \[−3\.27, \+1\.27\] \| 2\.78 \|/);
     expect(md).toContain('first 2,000 test rows');
   });
 });
