@@ -12,7 +12,7 @@
  * and by the summed variance Σ_i Var_i. With K = 1 IWAE is the ELBO (Monte Carlo KL) and `dreg`
  * equals `stl`. Expected: the reparameterised SNR falls with K (as 1/√K), DReG's does not.
  *
- *   npx tsx bench/gradient-variance.ts --estimators [--ks 1,5,10,50] [--draws 200] [--batch 1] [--epochs 10]
+ *   npx tsx bench/gradient-variance.ts --estimators [--iwae-samples 1,5,10,50] [--draws 200] [--batch 1] [--epochs 10]
  */
 import { tf, renderChart } from '../plugins/index.js';
 import type { Dataset, GradientEstimator, Vae } from '../src/index.js';

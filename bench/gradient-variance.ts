@@ -27,6 +27,7 @@ import { selectBackend, tf } from '../plugins/index.js';
 import { estimatorSnrChart, formatEstimatorSnr, runEstimatorSnr, type EstimatorSnrOptions } from './gradient-snr.js';
 import type { Dataset, NamedVariable, Vae } from '../src/index.js';
 import { createProgress } from '../src/eval/progress.js';
+import { renamedOption } from '../src/cli/support.js';
 import { Moments, trainedGradientModel } from './gradient-setup.js';
 import { median } from '../src/eval/stats.js';
 
@@ -255,13 +256,15 @@ if (isMain) {
     .option('--out <dir>', 'output folder', 'bench/results')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .option('--estimators', 'SNR and variance of the IWAE_K encoder gradient by estimator (reparam, stl, dreg) and K instead')
-    .option('--ks <list>', 'with --estimators: the K values (default 1,5,10,50)', (v: string) => v.split(',').map(int))
+    .option('--iwae-samples <list>', 'with --estimators: the K values of IWAE_K (default 1,5,10,50)', (v: string) => v.split(',').map(int))
+    .addOption(renamedOption('--ks <list>', '--iwae-samples'))
     .parse();
   const a = program.opts();
   await selectBackend(a.backend);
   if (a.estimators) {
     const opts: EstimatorSnrOptions = {};
-    for (const k of ['rows', 'epochs', 'batch', 'draws', 'latentDim', 'hidden', 'seed', 'ks'] as const) if (a[k] !== undefined) (opts as Record<string, unknown>)[k] = a[k];
+    for (const k of ['rows', 'epochs', 'batch', 'draws', 'latentDim', 'hidden', 'seed'] as const) if (a[k] !== undefined) (opts as Record<string, unknown>)[k] = a[k];
+    if (a.iwaeSamples !== undefined) opts.ks = a.iwaeSamples;
     if (a.untrained) opts.epochs = 0;
     const r = await runEstimatorSnr(opts);
     const md = formatEstimatorSnr(r);

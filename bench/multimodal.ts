@@ -1,7 +1,7 @@
 /**
  * Multimodal posteriors: how close can each encoder × objective get to the exact log p(x)?
  *
- * Models (bench/multimodal-models.ts): 2-D latent, fixed decoder, exact log p(x) by quadrature —
+ * Models (src/data/quadrature-model.ts): 2-D latent, fixed decoder, exact log p(x) by quadrature —
  * two far-apart equal-mass modes, a ring, a banana, and two modes connected through the origin.
  * Only the encoder is trained (full batch, Adam), once per seed, with each objective through the
  * trainer (`train.objective` specs: elbo, iwae with reparam or DReG gradients, and the mixture
@@ -27,10 +27,10 @@ import { LogMeanExpAccumulator, streamLogWeights } from '../src/eval/log-likelih
 import { posteriorGrid, type PosteriorGrid } from '../src/eval/posterior-grid.js';
 import { studentTQuantile } from '../src/eval/seed-stats.js';
 import { renderDensityPanels, type DensityPanel } from '../src/plot/posterior-plot.js';
-import { createMultimodalVae, MULTIMODAL_KINDS, multimodalDataset, multimodalLogPx, type MultimodalKind, type MultimodalModel } from './multimodal-models.js';
+import { createQuadratureVae, QUADRATURE_KINDS, quadratureDataset, quadratureLogPx, type QuadratureKind, type QuadratureModel } from '../plugins/index.js';
 
 export interface BenchCase {
-  model: MultimodalModel;
+  model: QuadratureModel;
   /** Rows drawn from the model, kept where `keep(x)`. */
   keep: (x: number) => boolean;
   /** The x of the pictured row. */
@@ -39,7 +39,7 @@ export interface BenchCase {
   box: [[number, number], [number, number]];
 }
 
-export const CASES: Record<MultimodalKind, BenchCase> = {
+export const CASES: Record<QuadratureKind, BenchCase> = {
   // x ≥ 1: modes at z₁ = ±√x at least 2 apart, each ≈ σ/(2√x) ≤ 0.13 wide.
   'two-modes': { model: { kind: 'two-modes', sigma: 0.25 }, keep: (x) => x >= 1, pictureX: 2.5, box: [[-2.6, 2.6], [-3, 3]] },
   ring: { model: { kind: 'ring', sigma: 0.25 }, keep: (x) => x >= 0.5, pictureX: 2, box: [[-3, 3], [-3, 3]] },
@@ -67,7 +67,7 @@ export const COMBOS: Combo[] = [
 ];
 
 export interface BenchOptions {
-  models: MultimodalKind[];
+  models: QuadratureKind[];
   combos: Combo[];
   seeds: number;
   steps: number;
@@ -80,7 +80,7 @@ export interface BenchOptions {
 }
 
 export interface RunResult {
-  model: MultimodalKind;
+  model: QuadratureKind;
   combo: string;
   seed: number;
   gap: number;
@@ -92,7 +92,7 @@ export interface RunResult {
 }
 
 export interface CellSummary {
-  model: MultimodalKind;
+  model: QuadratureKind;
   combo: string;
   n: number;
   gap: { mean: number; half: number; values: number[] };
@@ -141,15 +141,15 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
   const pictures: { label: string; panels: DensityPanel[] }[] = [];
   for (const kind of o.models) {
     const bc = CASES[kind];
-    const data = multimodalDataset(o.rows, bc.model, 11, bc.keep);
-    const exact = Float64Array.from(data.x, (v) => multimodalLogPx(v, bc.model));
+    const data = quadratureDataset(o.rows, bc.model, 11, bc.keep);
+    const exact = Float64Array.from(data.x, (v) => quadratureLogPx(v, bc.model));
     const panels: DensityPanel[] = [];
     let truth: PosteriorGrid | null = null;
     for (const combo of o.combos) {
       const runs: RunResult[] = [];
       let error: string | undefined;
       for (let seed = 1; seed <= o.seeds; seed++) {
-        const vae = createMultimodalVae(combo.encoder, bc.model, { seed });
+        const vae = createQuadratureVae(combo.encoder, { ...bc.model, seed });
         try {
           const t0 = performance.now();
           await train(vae, data, { epochs: o.steps, batchSize: data.rows, learningRate: o.learningRate, seed, freeze: ['likelihood', 'prior'], objective: combo.objective, quiet: true, progress: false });
@@ -175,7 +175,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
           runs.push(r);
           o.log(`${kind} · ${combo.label} · seed ${seed}: gap ${gap.toFixed(3)}, log p̂ − log p ${err.toFixed(3)}, k̂ median ${r.paretoKMedian.toFixed(2)} (${trainSeconds.toFixed(1)} s)`);
           if (seed === 1) {
-            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, llSamples: o.evalSamples, overlaySamples: 150 });
+            const g = await posteriorGrid(vae, [bc.pictureX], { box: bc.box, size: 81, samples: o.evalSamples, overlaySamples: 150 });
             if (!truth) {
               truth = g;
               panels.push({ title: 'p(z|x) (grid)', logDensity: g.logPosterior, grid: g, caption: `x = ${bc.pictureX}, log p(x) ${g.gridLogPx.toFixed(2)}` });
@@ -184,7 +184,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: RunResult[];
               title: combo.label,
               logDensity: g.logQ,
               grid: g,
-              samples: g.samples,
+              samples: g.overlay,
               caption: `gap ${(g.gridLogPx - g.elbo).toFixed(2)}, k̂ ${g.paretoK.toFixed(2)}${g.qSource === 'kde' ? ' (KDE)' : ''}`,
             });
           }
@@ -262,8 +262,8 @@ function parseArgs(argv: string[]): BenchOptions {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number; got ${JSON.stringify(v)}`);
     return n;
   };
-  const models = (get('--models')?.split(',') ?? (quick ? ['two-modes', 'ring'] : [...MULTIMODAL_KINDS])) as MultimodalKind[];
-  for (const m of models) if (!MULTIMODAL_KINDS.includes(m)) throw new Error(`--models: expected names from ${MULTIMODAL_KINDS.join(', ')}; got ${JSON.stringify(m)}`);
+  const models = (get('--models')?.split(',') ?? (quick ? ['two-modes', 'ring'] : [...QUADRATURE_KINDS])) as QuadratureKind[];
+  for (const m of models) if (!QUADRATURE_KINDS.includes(m)) throw new Error(`--models: expected names from ${QUADRATURE_KINDS.join(', ')}; got ${JSON.stringify(m)}`);
   const combos = quick ? [COMBOS[0]!, COMBOS[1]!, COMBOS[6]!] : COMBOS;
   return {
     models,

@@ -25,6 +25,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderChart } from '../src/plot/chart.js';
+import { renamedOption } from '../src/cli/support.js';
 import { plural } from '../src/plot/plural.js';
 import { buildTable, formatReport, type RunInfo, type TableRecord } from './tightness/report.js';
 import { runPool, type PoolJob } from './tightness/pool.js';
@@ -171,8 +172,10 @@ export function program(): Command {
     .addOption(new Option('--objective <type>', 'training objective').choices(['elbo', 'iwae']))
     .option('--objectives <list>', 'train every encoder with each objective: <type>[-<gradient>][:<K>], e.g. elbo,iwae:10,iwae-dreg:10')
     .option('--train-samples <k>', 'samples per row of the training objective (IWAE_k when --objective iwae)', int('train-samples'))
-    .option('--k <k>', 'the K of the IWAE_K column', int('k'))
-    .option('--ll-samples <k>', 'importance samples of log p̂(x)', int('ll-samples'))
+    .option('--iwae-samples <K>', 'the K of the IWAE_K column', int('iwae-samples'))
+    .option('--samples <K>', 'importance samples of log p̂(x)', int('samples'))
+    .addOption(renamedOption('--k <K>', '--iwae-samples'))
+    .addOption(renamedOption('--ll-samples <K>', '--samples'))
     .option('--elbo-samples <s>', 'samples per row of the test ELBO', int('elbo-samples'))
     .option('--amort-rows <n>', 'test rows of the amortisation gap (λ optimised per row)', int('amort-rows'))
     .option('--amort-steps <n>', 'Adam steps on λ per row', int('amort-steps'))
@@ -208,8 +211,8 @@ interface Options {
   objective?: 'elbo' | 'iwae';
   objectives?: string;
   trainSamples?: number;
-  k?: number;
-  llSamples?: number;
+  iwaeSamples?: number;
+  samples?: number;
   elboSamples?: number;
   amortRows?: number;
   amortSteps?: number;
@@ -254,8 +257,8 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     ...(mode.schedule ? { schedule: mode.schedule } : {}),
     objective: { type: opts.objective ?? mode.objective.type, samples: opts.trainSamples ?? mode.objective.samples },
     elboSamples: opts.elboSamples ?? mode.elboSamples,
-    k: opts.k ?? mode.k,
-    llSamples: opts.llSamples ?? mode.llSamples,
+    k: opts.iwaeSamples ?? mode.k,
+    llSamples: opts.samples ?? mode.llSamples,
     iwaeSamples: [],
     evalBatchSize: mode.evalBatchSize,
     chunk: mode.chunk,
@@ -266,7 +269,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     amortEvalSamples: mode.amortEvalSamples,
     backend: opts.backend,
   };
-  for (const [f, v] of [['train-rows', settings.trainRows], ['test-rows', settings.testRows], ['k', settings.k], ['ll-samples', settings.llSamples], ['elbo-samples', settings.elboSamples]] as const) {
+  for (const [f, v] of [['train-rows', settings.trainRows], ['test-rows', settings.testRows], ['iwae-samples', settings.k], ['samples', settings.llSamples], ['elbo-samples', settings.elboSamples]] as const) {
     if (v < 1) throw new Error(`--${f}: expected a positive integer; got ${v}`);
   }
   settings.iwaeSamples = iwaeLadder(settings.k, settings.llSamples);

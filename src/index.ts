@@ -91,6 +91,22 @@ export type { Matrix } from './core/linalg.js';
 export { batches, batchCount, datasetTensor, subset, takeRows, type BatchOptions } from './data/batches.js';
 export { checkFinite, checkUnitInterval, checkWidth } from './data/validate.js';
 export { LinearGaussianModel, type LinearGaussianParams, type RandomLinearGaussianOptions } from './data/linear-gaussian.js';
+export {
+  QUADRATURE_KINDS,
+  QUADRATURE_LIKELIHOOD,
+  QuadratureLikelihood,
+  quadratureLikelihoodFactory,
+  quadratureModule,
+  quadratureMean,
+  quadratureLogPx,
+  quadratureRows,
+  quadratureDataset,
+  createQuadratureVae,
+  measureGaps,
+  type QuadratureKind,
+  type QuadratureModel,
+  type GapReport,
+} from './data/quadrature-model.js';
 
 export {
   train,
@@ -108,6 +124,16 @@ export {
 } from './train/trainer.js';
 
 export * from './eval/index.js';
+
+export {
+  SavedModelError,
+  NonFiniteWeightsError,
+  nonFiniteValues,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelManifest,
+} from './train/saved-model-format.js';
+export { loadSavedModelFromUrl, loadVaeFromUrl, type UrlLoadOptions, type UrlLoadedModel } from './train/load-vae-from-url.js';
 
 export {
   trainAgainstFrozenDecoder,

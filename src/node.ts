@@ -14,21 +14,9 @@ export type { ReadIdxOptions } from './data/idx.js';
 export { loadData, LINEAR_GAUSSIAN_DEFAULTS, type LoadDataOptions, type LoadedData } from './data/load-data.js';
 export { renderChart, chartSvg, svgToPng, niceTicks, wrapText, PALETTE, type ChartOptions, type ChartSeries, type ChartPoint } from './plot/chart.js';
 export { renderImageGrid, renderPairGrid, imageShapeOf, readPng, type ImageGridOptions, type PairGridOptions } from './plot/image-grid.js';
-export {
-  saveVae,
-  loadVae,
-  loadSavedModel,
-  SavedModelError,
-  writeFileAtomic,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
-  type ModelManifest,
-  type LoadedModel,
-  type SaveOptions,
-  type LoadOptions,
-} from './train/saved-model.js';
+export { saveVae, loadVae, loadSavedModel, writeFileAtomic, type LoadedModel, type SaveOptions, type LoadOptions } from './train/saved-model.js';
 export { saveCheckpoint, loadCheckpoint, disposeState, OPTIMIZER_FILE, type CheckpointInfo, type LoadedCheckpoint } from './train/checkpoint.js';
-export { NonFiniteWeightsError, nonFiniteValues, type SetRecovery } from './train/saved-model.js';
+export type { SetRecovery } from './train/saved-model.js';
 export { lockDirectory, DirectoryLockedError, type DirectoryLock, type LockHolder } from './train/run-lock.js';
 export { ParallelGradients, type StepGradients } from './train/parallel/parallel-gradients.js';
 export { plural } from './plot/plural.js';

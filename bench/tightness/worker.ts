@@ -126,8 +126,8 @@ export async function runJob(job: Job, status: (text: string, stage?: JobStage) 
     const am = await amortizationGap(vae, subset(testSet, 0, a), {
       steps: s.amortSteps,
       learningRate: s.amortLearningRate,
-      samples: s.amortSamples,
-      evalSamples: s.amortEvalSamples,
+      stepElboSamples: s.amortSamples,
+      elboSamples: s.amortEvalSamples,
       batchSize: s.evalBatchSize,
       seed: job.seed + 2000,
       logLikelihood: bounds.perRow.logLikelihood.subarray(0, a),

@@ -4,15 +4,15 @@
  *   EPOCHS=400 npx tsx scripts/explore/flow-encoder-gaps.ts      (the test's settings)
  *   EPOCHS=1000 npx tsx scripts/explore/flow-encoder-gaps.ts     (longer training)
  *
- * Env: KIND (product|ring), SIGMA, N rows, BS batch, LR, K samples, ONLY=gaussian,planar8,realnvp4.
+ * Env: KIND (connected|ring|two-modes|banana), SIGMA, N rows, BS batch, LR, K samples, ONLY=gaussian,planar8,realnvp4.
  * Prints the mean gap log p(x) − ELBO (ELBO from 1000 samples per row) per encoder.
  */
 import { selectBackend } from '../../src/backend/select-backend.js';
 import { train } from '../../src/train/trainer.js';
-import { createQuadratureVae, measureGaps, quadratureDataset } from '../../test/support/quadrature-model.js';
+import { createQuadratureVae, measureGaps, quadratureDataset, type QuadratureKind } from '../../plugins/index.js';
 
 await selectBackend('wasm', { quiet: true });
-const kind = (process.env.KIND ?? 'product') as 'product' | 'ring';
+const kind = (process.env.KIND ?? 'connected') as QuadratureKind;
 const sigma = Number(process.env.SIGMA ?? 0.25);
 const epochs = Number(process.env.EPOCHS ?? 400);
 const model = { kind, sigma };

@@ -1,14 +1,14 @@
-// The 2-D product model (x ~ N(z₁z₂, 0.25²)): gap log p(x) − ELBO per encoder under one protocol
+// The 2-D 'connected' model (x ~ N(z₁z₂, 0.25²)): gap log p(x) − ELBO per encoder under one protocol
 // (32 rows, encoder only, 1000 full-batch Adam steps at lr 1e-2, ELBO K = 1, 1000 samples per row
 // to measure). Not a test; run with
 //   npx tsx scripts/explore/hierarchical-encoder-gaps.ts            (SEED=2 … for other seeds; ONLY=a,b)
 import { selectBackend } from '../../plugins/index.js';
 import type { PluginSpec } from '../../plugins/index.js';
 import { train } from '../../src/train/trainer.js';
-import { createQuadratureVae, measureGaps, quadratureDataset } from '../../test/support/quadrature-model.js';
+import { createQuadratureVae, measureGaps, quadratureDataset } from '../../plugins/index.js';
 
 await selectBackend('wasm', { quiet: true });
-const model = { kind: 'product', sigma: 0.25 } as const;
+const model = { kind: 'connected', sigma: 0.25 } as const;
 const data = quadratureDataset(32, model, 3);
 const seed = Number(process.env.SEED ?? 1);
 const specs: Record<string, PluginSpec> = {

@@ -53,7 +53,7 @@ export function formatExactEval(x: ExactEval, report: BoundReport): string {
   if (m.klToPosterior) row('KL(q(z|x) ‖ p(z|x)) in closed form', m.klToPosterior);
   lines.push(
     '',
-    `The importance-sampled log p̂(x) (K = ${report.llSamples}) is ${(report.logLikelihood.mean - m.logLikelihood.mean).toFixed(3)} nats from the exact ` +
+    `The importance-sampled log p̂(x) (K = ${report.samples}) is ${(report.logLikelihood.mean - m.logLikelihood.mean).toFixed(3)} nats from the exact ` +
       `${m.logLikelihood.mean.toFixed(3)}, and its gap log p̂(x) − ELBO = ${fmt(report.gap)} against the exact ${fmt(m.gap)}; ` +
       `the model is ${(x.dataLogLikelihood.mean - m.logLikelihood.mean).toFixed(3)} nats short of the data-generating model.`,
   );

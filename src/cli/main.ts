@@ -8,7 +8,7 @@ import { BENCHES, benchCommand, type BenchName } from './bench-command.js';
 import { evalCommand, reconstructCommand, sampleCommand, workersOption } from './model-commands.js';
 import { pluginsCommand } from './plugins-command.js';
 import { posteriorCommand } from './posterior-command.js';
-import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, UsageError, type CliIo } from './support.js';
+import { CliError, collect, messageOf, nonNegativeInt, positiveInt, positiveNumber, processIo, renamedOption, UsageError, type CliIo } from './support.js';
 import { trainCommand } from './train-command.js';
 import { packageVersion } from './version.js';
 import { overrideOptions } from './config-overrides.js';
@@ -78,6 +78,8 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .requiredOption('--model <dir>', 'saved model or run directory')
     .option('--samples <K>', 'importance samples per row for log p̂(x) (default: eval.samples of the config)', positiveInt('--samples'))
     .option('--elbo-samples <S>', 'samples per row for the ELBO (default: eval.elboSamples)', positiveInt('--elbo-samples'))
+    .addOption(renamedOption('--ll-samples <K>', '--samples'))
+    .addOption(renamedOption('--k <K>', '--samples'))
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
     .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
     .option('--seed <n>', 'seed of the importance samples', nonNegativeInt('--seed'))
@@ -125,6 +127,8 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--dims <i,j>', 'the two latent coordinates shown (default 0,1; the others at the encoder\'s mean)')
     .option('--grid <n>', 'grid points per axis (default 121)', positiveInt('--grid'))
     .option('--samples <K>', 'importance samples for each row\'s log p̂(x) (default 5000)', positiveInt('--samples'))
+    .addOption(renamedOption('--ll-samples <K>', '--samples'))
+    .addOption(renamedOption('--k <K>', '--samples'))
     .option('--data <set>', 'as for eval (default: the config\'s test split)')
     .option('--seed <n>', 'seed of the samples', positiveInt('--seed'))
     .addOption(pluginOption())

@@ -85,13 +85,13 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
       io.err(`vaekit: evaluating the first ${DEFAULT_EVAL_ROWS} rows (pass --rows N for more, e.g. --rows 10000 for the whole MNIST test set)\n`);
     }
     checkDataFor(vae, data, `--data ${args.data ?? `(${config.data.name} test split)`}`);
-    const llSamples = args.samples ?? config.eval.samples;
-    const ks = [...new Set([...config.eval.iwaeSamples.filter((k) => k < llSamples), llSamples])];
+    const samples = args.samples ?? config.eval.samples;
+    const ks = [...new Set([...config.eval.iwaeSamples.filter((k) => k < samples), samples])];
     const started = performance.now();
     const report = await boundReport(vae, data, {
       elboSamples: args.elboSamples ?? config.eval.elboSamples,
       iwaeSamples: ks,
-      llSamples,
+      samples,
       seed: args.seed ?? 1,
       progress: !(args.quiet ?? false) && process.env.VAEKIT_QUIET !== '1',
       workers: args.workers ?? 'auto',

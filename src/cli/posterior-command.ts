@@ -66,14 +66,14 @@ export async function posteriorCommand(args: PosteriorArgs, io: CliIo): Promise<
       const grid = await posteriorGrid(vae, values.subarray(r * vae.dataDim, (r + 1) * vae.dataDim), {
         dims,
         ...(args.grid !== undefined ? { size: args.grid } : {}),
-        ...(args.samples !== undefined ? { llSamples: args.samples } : {}),
+        ...(args.samples !== undefined ? { samples: args.samples } : {}),
         seed: args.seed ?? 1,
       });
       grids.push({ grid, label: `row ${r}` });
       const f = (v: number) => v.toFixed(3);
       const px = vae.latentDim === 2 ? 'grid log p(x)' : 'grid log ∫ p(x, z) over the slice';
       io.out(
-        `row ${r}: ELBO ${f(grid.elbo)}, log p̂(x) ${f(grid.logPHat)} (K = ${grid.llSamples}; ESS ${grid.ess.toFixed(1)}, Pareto k̂ ${grid.paretoK.toFixed(2)}), ${px} ${f(grid.gridLogPx)}; q on the grid: ${grid.qSource}\n`,
+        `row ${r}: ELBO ${f(grid.elbo)}, log p̂(x) ${f(grid.logPHat)} (K = ${grid.samples}; ESS ${grid.ess.toFixed(1)}, Pareto k̂ ${grid.paretoK.toFixed(2)}), ${px} ${f(grid.gridLogPx)}; q on the grid: ${grid.qSource}\n`,
       );
     }
     const png = renderPosteriorPlot(grids, { title: `p(z|x) beside q(z|x): ${args.model} (${vae.encoder.name} encoder)` });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
 import type { ContainerModule } from 'inversify';
 import type { Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
@@ -212,4 +213,16 @@ export function imageShapeFor(config: VaeConfig, data?: Dataset): [number, numbe
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+/**
+ * A hidden option under a retired flag that fails naming the flag to use instead
+ * (`renamedOption('--ll-samples <K>', '--samples')`): an old command line is an error with a hint,
+ * not an "unknown option" or a near miss suggested by spelling.
+ */
+export function renamedOption(flags: string, now: string): Option {
+  const name = flags.split(/[ ,]/)[0]!;
+  return new Option(flags).hideHelp().argParser(() => {
+    throw new InvalidArgumentError(`${name} is now ${now}.`);
+  });
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SAMPLE_COUNT_HINTS } from '../core/option-keys.js';
 
 /** A configuration error: names the field, the value received and what was expected. */
 export class ConfigError extends Error {
@@ -49,6 +50,12 @@ function joinPath(base: string, path: readonly PropertyKey[]): string {
 }
 
 /** Parses `value` with a zod schema, turning the first problem into a ConfigError at `base`. */
+/** Old or confusable keys of a config, with what to write instead. */
+const CONFIG_KEY_HINTS: Readonly<Record<string, string>> = {
+  ...SAMPLE_COUNT_HINTS,
+  decoder: 'p(x|z) is "likelihood" (the decoder\'s role).',
+};
+
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, base: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
@@ -61,10 +68,11 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, base: string)
       'shape' in schema && typeof (schema as { shape?: unknown }).shape === 'object' && issue.path.length === 0
         ? Object.keys((schema as unknown as { shape: Record<string, unknown> }).shape).join(', ')
         : '';
+    const hint = CONFIG_KEY_HINTS[keys[0]!]?.replace(/\.$/, '');
     throw new ConfigError(
       field,
       (parent as Record<string, unknown>)?.[keys[0]!],
-      known ? `no such option (known options: ${known})` : 'no such option',
+      `no such option${hint ? ` — ${hint}` : ''}${known ? ` (known options: ${known})` : ''}`,
     );
   }
   const field = joinPath(base, issue.path);

@@ -1,6 +1,6 @@
 /**
- * Option objects passed from JavaScript get no type check: a misspelt key (`{ samples }` where
- * `llSamples` is meant) would be silently ignored. `checkOptionKeys` makes it an error naming the
+ * Option objects passed from JavaScript get no type check: a misspelt key (`{ llSamples }` where
+ * `samples` is meant) would be silently ignored. `checkOptionKeys` makes it an error naming the
  * key, the hint for a known old spelling or the nearest known key, and the known keys.
  * `optionKeys<T>()(...)` lists an options interface's keys, checked by the compiler to be all of
  * them (adding an option to the interface without adding it to the list does not compile).
@@ -27,7 +27,7 @@ function distance(a: string, b: string): number {
 
 /**
  * Throws a TypeError for each key of `options` that is not in `known`:
- * `boundReport: unknown option "samples" — did you mean "llSamples" (K of log p̂(x))? Known options: …`.
+ * `boundReport: unknown option "llSamples" — K of log p̂(x) is "samples" (it was "llSamples"). Known options: …`.
  * `hints` maps old or confusable spellings to the message that says what to write instead.
  */
 export function checkOptionKeys(where: string, options: unknown, known: readonly string[], hints: Readonly<Record<string, string>> = {}): void {
@@ -40,3 +40,18 @@ export function checkOptionKeys(where: string, options: unknown, known: readonly
     throw new TypeError(`${where}: unknown option "${key}"${hint ? ` — ${hint}` : ''} Known options: ${known.join(', ')}.`);
   }
 }
+
+/**
+ * The sample counts have one name each everywhere (options, config, CLI flags, benches):
+ * `samples` is K, the samples per row of an estimate (the importance samples of log p̂(x) and
+ * IWAE_K); `elboSamples` is the ELBO's sample count S where a report computes the ELBO beside an
+ * importance-sampled estimate; `iwaeSamples` lists the K of the IWAE_K column. Old and
+ * confusable spellings, with the name to use.
+ */
+export const SAMPLE_COUNT_HINTS: Readonly<Record<string, string>> = {
+  llSamples: 'K of log p̂(x) is "samples" (it was "llSamples").',
+  k: 'K, the samples per row, is "samples".',
+  K: 'K, the samples per row, is "samples".',
+  numSamples: 'K, the samples per row, is "samples".',
+  nSamples: 'K, the samples per row, is "samples".',
+};

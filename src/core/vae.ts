@@ -10,7 +10,7 @@ import { Random } from './random.js';
 import { checkFiniteRows, checkLive, checkPositiveInt, checkTensorSize } from './checks.js';
 import { prefixed, type NamedVariable } from './variables.js';
 import type { Posterior } from './posterior.js';
-import { checkOptionKeys, optionKeys } from './option-keys.js';
+import { SAMPLE_COUNT_HINTS, checkOptionKeys, optionKeys } from './option-keys.js';
 
 /** The model section of a config, as the Vae was built from it (kept for saving). */
 export const ModelSpec = Symbol.for('vaekit.ModelSpec');
@@ -212,7 +212,7 @@ export class Vae {
 
   /** The ELBO per row (see the class comment); `beta` weights the KL for training. */
   elbo(x: tf.Tensor2D, options: BoundOptions & { beta?: number; analyticKl?: boolean } = {}): ElboResult {
-    checkOptionKeys('elbo', options, ['samples', 'lambda', 'beta', 'analyticKl'], { k: 'K is "samples".', K: 'K is "samples".' });
+    checkOptionKeys('elbo', options, ['samples', 'lambda', 'beta', 'analyticKl'], SAMPLE_COUNT_HINTS);
     const { samples = 1, beta = 1, lambda, analyticKl = true } = options;
     this.checkInput(x);
     this.checkSamples(samples, x.shape[0]);
@@ -234,7 +234,7 @@ export class Vae {
 
   /** IWAE_K per row: log (1/K) Σ_k exp(logPxGivenZ + logPz − logQ), `[B]`. */
   iwae(x: tf.Tensor2D, options: BoundOptions = {}): tf.Tensor1D {
-    checkOptionKeys('iwae', options, optionKeys<BoundOptions>()('samples', 'lambda'), { k: 'K is "samples".', K: 'K is "samples".' });
+    checkOptionKeys('iwae', options, optionKeys<BoundOptions>()('samples', 'lambda'), SAMPLE_COUNT_HINTS);
     const { samples = 1, lambda } = options;
     return tf.tidy(() => {
       const t = this.terms(x, { samples, ...(lambda ? { lambda } : {}) });

@@ -5,7 +5,7 @@ import { checkPositiveInt, estimateLogLikelihood } from './log-likelihood.js';
 import { createProgress } from './progress.js';
 import { rowBatches, rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
-import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
+import { SAMPLE_COUNT_HINTS, checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export interface AmortizationGapOptions {
   /** Adam steps on λ per batch of rows (default 100). */
@@ -13,11 +13,11 @@ export interface AmortizationGapOptions {
   /** Adam learning rate on λ (default 1e-2). */
   learningRate?: number;
   /** ELBO samples per row in each optimisation step (default 10). */
+  stepElboSamples?: number;
+  /** S, ELBO samples per row when the encoder's and the optimised λ are scored (default 100, the same noise for both). */
+  elboSamples?: number;
+  /** K, importance samples per row of log p̂(x) (default 5000). */
   samples?: number;
-  /** ELBO samples per row when the encoder's and the optimised λ are scored (default 100, the same noise for both). */
-  evalSamples?: number;
-  /** K of log p̂(x) (default 5000). */
-  llSamples?: number;
   /** Rows optimised together (default 100); λ is a `[batchSize, L]` variable. */
   batchSize?: number;
   /** Samples per network call for log p̂(x) (default 100). */
@@ -38,9 +38,10 @@ export interface AmortizationGapReport {
   rows: number;
   steps: number;
   learningRate: number;
+  stepElboSamples: number;
+  elboSamples: number;
+  /** K of log p̂(x). */
   samples: number;
-  evalSamples: number;
-  llSamples: number;
   /** ELBO with λ = λ_φ(x), the amortised encoder. */
   encoderElbo: Estimate;
   /** ELBO with λ*(x), optimised per row (never below the encoder's: see `amortizationGap`). */
@@ -66,11 +67,11 @@ export interface AmortizationGapReport {
  *
  * where q_φ = q(z; λ_φ(x)) is the encoder's distribution and q* = q(z; λ*) the best member of the
  * same family for this x. λ* is found as the E-step of non-amortised variational EM: start from
- * λ = `vae.encoder.params(x)` and run Adam on Σ_rows ELBO(x_i; λ_i) (`vae.elbo(x, { samples,
- * lambda })`) with the model's weights untouched; rows are optimised together as one `[B, L]`
+ * λ = `vae.encoder.params(x)` and run Adam on Σ_rows ELBO(x_i; λ_i) (`vae.elbo(x, { samples:
+ * stepElboSamples, lambda })`) with the model's weights untouched; rows are optimised together as one `[B, L]`
  * variable (their gradients are independent).
  *
- * Both λ are scored with the same fixed noise (`evalSamples` draws from one seed), and each row
+ * Both λ are scored with the same fixed noise (`elboSamples` draws from one seed), and each row
  * keeps the better of the two (and of any checkpoint, `checkEvery`), so optimised ≥ encoder holds
  * on every row by construction: a row where optimisation did not help (too few steps, a noisy
  * objective) reports an amortisation gap of 0, never a negative one. The gaps therefore use
@@ -78,17 +79,20 @@ export interface AmortizationGapReport {
  * log p̂(x) is the importance-sampled estimate (itself ≤ log p(x) in expectation).
  */
 const AMORTIZATION_GAP_OPTIONS = optionKeys<AmortizationGapOptions>()(
-  'steps', 'learningRate', 'samples', 'evalSamples', 'llSamples', 'batchSize', 'chunk', 'checkEvery', 'seed', 'binarizeSeed', 'logLikelihood', 'progress',
+  'steps', 'learningRate', 'stepElboSamples', 'elboSamples', 'samples', 'batchSize', 'chunk', 'checkEvery', 'seed', 'binarizeSeed', 'logLikelihood', 'progress',
 );
 
 export async function amortizationGap(vae: Vae, data: EvalData, options: AmortizationGapOptions = {}): Promise<AmortizationGapReport> {
-  checkOptionKeys('amortizationGap', options, AMORTIZATION_GAP_OPTIONS);
+  checkOptionKeys('amortizationGap', options, AMORTIZATION_GAP_OPTIONS, {
+    ...SAMPLE_COUNT_HINTS,
+    evalSamples: 'the ELBO\'s sample count when scoring is "elboSamples" (it was "evalSamples").',
+  });
   const {
     steps = 100,
     learningRate = 1e-2,
-    samples = 10,
-    evalSamples = 100,
-    llSamples = 5000,
+    stepElboSamples = 10,
+    elboSamples = 100,
+    samples = 5000,
     batchSize = 100,
     chunk = 100,
     seed = 1,
@@ -97,9 +101,9 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
   } = options;
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps: expected a non-negative integer; got ${steps}`);
   if (!(learningRate > 0)) throw new Error(`learningRate: expected a positive number; got ${learningRate}`);
+  checkPositiveInt('stepElboSamples', stepElboSamples);
+  checkPositiveInt('elboSamples', elboSamples);
   checkPositiveInt('samples', samples);
-  checkPositiveInt('evalSamples', evalSamples);
-  checkPositiveInt('llSamples', llSamples);
   checkPositiveInt('batchSize', batchSize);
   const checkEvery = options.checkEvery ?? Math.max(1, steps);
   checkPositiveInt('checkEvery', checkEvery);
@@ -125,7 +129,7 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
       const score = async (lambda: tf.Tensor2D): Promise<Float32Array> => {
         const state = vae.random.getState();
         vae.random.reseed(evalSeed);
-        const r = vae.elbo(x, { samples: evalSamples, lambda });
+        const r = vae.elbo(x, { samples: elboSamples, lambda });
         vae.random.setState(state);
         const v = (await r.elbo.data()) as Float32Array;
         r.elbo.dispose();
@@ -144,7 +148,7 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
         const fromOptimiser = new Uint8Array(b);
         for (let i = 0; i < b; i++) enc[start + i] = encScore[i]!;
         for (let step = 1; step <= steps; step++) {
-          const cost = optimizer.minimize(() => tf.neg(tf.sum(vae.elbo(x, { samples, lambda }).elbo)) as tf.Scalar, false, [lambda]);
+          const cost = optimizer.minimize(() => tf.neg(tf.sum(vae.elbo(x, { samples: stepElboSamples, lambda }).elbo)) as tf.Scalar, false, [lambda]);
           cost?.dispose();
           bar.tick(b);
           if (step % checkEvery === 0 || step === steps) {
@@ -184,7 +188,7 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
     ? Float64Array.from(options.logLikelihood)
     : (
         await estimateLogLikelihood(vae, data, {
-          samples: llSamples,
+          samples,
           chunk,
           batchSize,
           seed: (seed + 1) >>> 0,
@@ -197,9 +201,9 @@ export async function amortizationGap(vae: Vae, data: EvalData, options: Amortiz
     rows: n,
     steps,
     learningRate,
+    stepElboSamples,
+    elboSamples,
     samples,
-    evalSamples,
-    llSamples,
     encoderElbo: meanStdErr(enc),
     optimizedElbo: meanStdErr(opt),
     logLikelihood: meanStdErr(ll),
@@ -217,14 +221,14 @@ const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
 export function formatAmortizationGap(r: AmortizationGapReport): string {
   const row = (name: string, e: Estimate) => `| ${name} | ${f(e.mean)} | ${f(e.stdErr)} |`;
   return [
-    `${r.rows} rows; λ optimised per row with Adam (${r.steps} steps, learning rate ${r.learningRate}, ${r.samples} samples per step); ` +
-      `both ELBOs scored with the same ${r.evalSamples} draws; ${r.improvedRows}/${r.rows} rows improved (the others keep the encoder's λ).`,
+    `${r.rows} rows; λ optimised per row with Adam (${r.steps} steps, learning rate ${r.learningRate}, ${r.stepElboSamples} samples per step); ` +
+      `both ELBOs scored with the same ${r.elboSamples} draws; ${r.improvedRows}/${r.rows} rows improved (the others keep the encoder's λ).`,
     '',
     '| quantity | mean (nats) | ± s.e. |',
     '|---|---:|---:|',
     row('encoder ELBO', r.encoderElbo),
     row('optimised-q ELBO', r.optimizedElbo),
-    row(`log p̂(x) (K=${r.llSamples})`, r.logLikelihood),
+    row(`log p̂(x) (K=${r.samples})`, r.logLikelihood),
     row('amortisation gap (optimised − encoder ELBO)', r.amortizationGap),
     row('approximation gap (log p̂(x) − optimised ELBO)', r.approximationGap),
     row('total gap (log p̂(x) − encoder ELBO)', r.totalGap),

@@ -10,15 +10,15 @@ import { ImportanceDiagnosticsAccumulator } from './importance-diagnostics.js';
  * * `log-likelihood`: per row `logLikelihood` = log (1/K) Σ_k w_k with K = `samples`, and the
  *   effective sample size `ess` and PSIS Pareto `paretoK` of those K weights.
  * * `bounds`: per row `elbo`, `reconstruction`, `kl` (each averaged over `elboSamples` draws,
- *   drawn first), then one stream of max(llSamples, max K) log-weights from which `iwae:K` is the
- *   mean of the ⌊total/K⌋ disjoint groups of K and `logLikelihood` uses the first `llSamples`
+ *   drawn first), then one stream of max(samples, max K) log-weights from which `iwae:K` is the
+ *   mean of the ⌊total/K⌋ disjoint groups of K and `logLikelihood` uses the first `samples`
  *   (with their `ess` and `paretoK`).
  *
  * A task is plain data (it crosses to evaluation worker threads as a message).
  */
 export type EvalTask =
   | { kind: 'log-likelihood'; samples: number; chunk: number }
-  | { kind: 'bounds'; elboSamples: number; iwaeSamples: number[]; llSamples: number; chunk: number };
+  | { kind: 'bounds'; elboSamples: number; iwaeSamples: number[]; samples: number; chunk: number };
 
 /**
  * The per-row results of one batch, by name, each of length B (rows of the batch, in order),
@@ -34,7 +34,7 @@ export interface BatchResult {
 /** Samples drawn per row by a task (the unit of progress). */
 export function samplesPerRow(task: EvalTask): number {
   if (task.kind === 'log-likelihood') return task.samples;
-  return task.elboSamples + Math.max(task.llSamples, ...task.iwaeSamples);
+  return task.elboSamples + Math.max(task.samples, ...task.iwaeSamples);
 }
 
 const GOLDEN = 0x9e3779b9;
@@ -65,9 +65,9 @@ export async function evaluateBatch(vae: Vae, x: tf.Tensor2D, task: EvalTask, on
     });
     return { perRow: { logLikelihood: acc.value(), ess: diag.ess(), paretoK: diag.paretoK() }, flags: {} };
   }
-  const { elboSamples, llSamples, chunk } = task;
+  const { elboSamples, samples, chunk } = task;
   const ks = [...new Set(task.iwaeSamples)].sort((p, q) => p - q);
-  const total = Math.max(llSamples, ks[ks.length - 1]!);
+  const total = Math.max(samples, ks[ks.length - 1]!);
   const elbo = new Float64Array(b);
   const rec = new Float64Array(b);
   const kl = new Float64Array(b);
@@ -88,14 +88,14 @@ export async function evaluateBatch(vae: Vae, x: tf.Tensor2D, task: EvalTask, on
     onSamples?.(c);
   }
   const accs = ks.map((k) => new LogMeanExpAccumulator(b, k));
-  const llAcc = new LogMeanExpAccumulator(b, llSamples);
-  const diag = new ImportanceDiagnosticsAccumulator(b, llSamples);
+  const llAcc = new LogMeanExpAccumulator(b, samples);
+  const diag = new ImportanceDiagnosticsAccumulator(b, samples);
   let drawn = 0;
   await streamLogWeights(vae, x, { samples: total, chunk, ...(onSamples ? { onChunk: onSamples } : {}) }, (lw, c) => {
     for (const a of accs) a.push(lw, c);
     diag.push(lw, c);
-    if (drawn < llSamples) {
-      const use = Math.min(c, llSamples - drawn);
+    if (drawn < samples) {
+      const use = Math.min(c, samples - drawn);
       llAcc.push(use === c ? lw : lw.subarray(0, use * b), use);
     }
     drawn += c;

@@ -4,7 +4,7 @@ import { checkPositiveInt, drawSeed, warn } from './log-likelihood.js';
 import { evaluateRows, type RowSplitOptions } from './row-split.js';
 import { rowCount, type EvalData } from './rows.js';
 import { difference, meanStdErr, type Estimate } from './stats.js';
-import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
+import { SAMPLE_COUNT_HINTS, checkOptionKeys, optionKeys } from '../core/option-keys.js';
 import { formatDiagnostics, summarizeDiagnostics, type ImportanceDiagnostics } from './importance-diagnostics.js';
 
 export interface BoundReportOptions extends RowSplitOptions {
@@ -12,8 +12,8 @@ export interface BoundReportOptions extends RowSplitOptions {
   elboSamples?: number;
   /** The K of the IWAE_K column (default [1, 10, 100, 1000, 5000]). */
   iwaeSamples?: number[];
-  /** K for log p̂(x) (default 5000). The samples drawn per row are max(llSamples, ...iwaeSamples). */
-  llSamples?: number;
+  /** K, importance samples per row for log p̂(x) (default 5000). The samples drawn per row are max(samples, ...iwaeSamples). */
+  samples?: number;
   /** Rows per batch (default 100). */
   batchSize?: number;
   /** Samples per network call (default 100). */
@@ -38,7 +38,7 @@ export interface BoundReport {
   rows: number;
   elboSamples: number;
   /** K of log p̂(x). */
-  llSamples: number;
+  samples: number;
   /** Whether the ELBO's KL(q(z|x) ‖ p(z)) was in closed form (else Monte Carlo). */
   klExact: boolean;
   /** ELBO = E_q[log p(x|z)] − KL(q ‖ p(z)), each row averaged over `elboSamples` draws. */
@@ -49,11 +49,11 @@ export interface BoundReport {
   kl: Estimate;
   /** IWAE_K for each requested K, ascending. */
   iwae: IwaeEstimate[];
-  /** log p̂(x) = IWAE at K = llSamples (one group). */
+  /** log p̂(x) = IWAE at K = samples (one group). */
   logLikelihood: Estimate;
   /** log p̂(x) − ELBO per row, averaged: the estimate of KL(q(z|x) ‖ p(z|x)) (an under-estimate in expectation). */
   gap: Estimate;
-  /** ESS and PSIS k̂ of the llSamples importance weights of log p̂(x), summarised over rows. */
+  /** ESS and PSIS k̂ of the K = samples importance weights of log p̂(x), summarised over rows. */
   diagnostics: ImportanceDiagnostics;
   seed: number | null;
   /** Worker threads the rows were split over (1: the calling thread). */
@@ -68,26 +68,21 @@ export interface BoundReport {
  *   Burda et al. 2015, arXiv:1509.00519, Theorem 1),
  *   gap = log p̂(x) − ELBO ≈ KL(q(z|x) ‖ p(z|x)).
  *
- * All IWAE_K come from one stream of max(llSamples, max K) log-weights per row: IWAE_K is the
+ * All IWAE_K come from one stream of max(samples, max K) log-weights per row: IWAE_K is the
  * mean of the ⌊total/K⌋ disjoint groups of K (an unbiased estimate of E[IWAE_K]); log p̂(x)
- * uses the first `llSamples` samples as one group, so it equals `estimateLogLikelihood` with the
+ * uses the first `samples` draws as one group, so it equals `estimateLogLikelihood` with the
  * same seed only when there is no ELBO draw before it (there is here: the ELBO is drawn first).
  * Batches are evaluated on worker threads as `estimateLogLikelihood`'s are (`workers`); the
  * report is the same for every worker count.
  */
-const BOUND_REPORT_OPTIONS = optionKeys<BoundReportOptions>()('elboSamples', 'iwaeSamples', 'llSamples', 'batchSize', 'chunk', 'seed', 'binarizeSeed', 'progress', 'workers', 'pluginModules');
-const K_HINTS = {
-  samples: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
-  k: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
-  K: 'K is "llSamples" for log p̂(x), "iwaeSamples" for the IWAE_K column and "elboSamples" for the ELBO.',
-};
+const BOUND_REPORT_OPTIONS = optionKeys<BoundReportOptions>()('elboSamples', 'iwaeSamples', 'samples', 'batchSize', 'chunk', 'seed', 'binarizeSeed', 'progress', 'workers', 'pluginModules');
 
 export async function boundReport(vae: Vae, data: EvalData, options: BoundReportOptions = {}): Promise<BoundReport> {
-  checkOptionKeys('boundReport', options, BOUND_REPORT_OPTIONS, K_HINTS);
+  checkOptionKeys('boundReport', options, BOUND_REPORT_OPTIONS, SAMPLE_COUNT_HINTS);
   const {
     elboSamples = 100,
     iwaeSamples = [1, 10, 100, 1000, 5000],
-    llSamples = 5000,
+    samples = 5000,
     batchSize = 100,
     chunk = 100,
     seed,
@@ -97,7 +92,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     pluginModules,
   } = options;
   checkPositiveInt('elboSamples', elboSamples);
-  checkPositiveInt('llSamples', llSamples);
+  checkPositiveInt('samples', samples);
   checkPositiveInt('batchSize', batchSize);
   checkPositiveInt('chunk', chunk);
   if (!Array.isArray(iwaeSamples) || iwaeSamples.length === 0) {
@@ -105,12 +100,12 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
   }
   iwaeSamples.forEach((k, i) => checkPositiveInt(`iwaeSamples[${i}]`, k));
   const ks = [...new Set(iwaeSamples)].sort((a, b) => a - b);
-  const total = Math.max(llSamples, ks[ks.length - 1]!);
+  const total = Math.max(samples, ks[ks.length - 1]!);
   const n = rowCount(data);
   if (n === 0) throw new Error('data: expected at least one row; got 0');
   await ensureBackend();
   const groups = ks.map((k) => Math.floor(total / k));
-  const r = await evaluateRows(vae, data, { kind: 'bounds', elboSamples, iwaeSamples: ks, llSamples, chunk }, {
+  const r = await evaluateRows(vae, data, { kind: 'bounds', elboSamples, iwaeSamples: ks, samples, chunk }, {
     batchSize,
     binarizeSeed,
     seed: seed ?? drawSeed(vae),
@@ -126,7 +121,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
   return {
     rows: n,
     elboSamples,
-    llSamples,
+    samples,
     klExact,
     elbo: meanStdErr(elbo),
     reconstruction: meanStdErr(rec),
@@ -134,7 +129,7 @@ export async function boundReport(vae: Vae, data: EvalData, options: BoundReport
     iwae: ks.map((k, j) => ({ samples: k, groups: groups[j]!, ...meanStdErr(iw[j]!) })),
     logLikelihood: meanStdErr(ll),
     gap: meanStdErr(difference(ll, elbo)),
-    diagnostics: summarizeDiagnostics(r.perRow.ess!, r.perRow.paretoK!, llSamples),
+    diagnostics: summarizeDiagnostics(r.perRow.ess!, r.perRow.paretoK!, samples),
     seed: seed ?? null,
     threads: r.threads,
   };
@@ -167,7 +162,7 @@ export function formatBoundReport(report: BoundReport, { title }: { title?: stri
     lines.push(`| IWAE_${e.samples} | ${e.samples} (${e.groups} group${e.groups === 1 ? '' : 's'}) | ${f(e.mean)} | ${f(e.stdErr)} | ${delta} |`);
     prev = e.mean;
   }
-  lines.push(`| log p̂(x) | ${report.llSamples} | ${f(report.logLikelihood.mean)} | ${f(report.logLikelihood.stdErr)} | |`);
+  lines.push(`| log p̂(x) | ${report.samples} | ${f(report.logLikelihood.mean)} | ${f(report.logLikelihood.stdErr)} | |`);
   lines.push(`| gap log p̂(x) − ELBO | | ${f(report.gap.mean)} | ${f(report.gap.stdErr)} | |`);
   lines.push('', LOG_P_HAT_NOTE);
   if (report.diagnostics) lines.push('', formatDiagnostics(report.diagnostics, report.rows));

@@ -53,3 +53,4 @@ export {
   type ExactVaeReport,
   type ExactVaeReportOptions,
 } from './ppca.js';
+export { posteriorGrid, type PosteriorGrid, type PosteriorGridOptions, type QDensitySource } from './posterior-grid.js';

@@ -174,7 +174,7 @@ export interface LogLikelihoodEstimate {
 const LOG_LIKELIHOOD_OPTIONS = optionKeys<LogLikelihoodOptions>()('samples', 'chunk', 'batchSize', 'progress', 'seed', 'binarizeSeed', 'label', 'workers', 'pluginModules');
 
 export async function estimateLogLikelihood(vae: Vae, data: EvalData, options: LogLikelihoodOptions = {}): Promise<LogLikelihoodEstimate> {
-  checkOptionKeys('estimateLogLikelihood', options, LOG_LIKELIHOOD_OPTIONS, { llSamples: 'K of log p̂(x) is "samples" here.', k: 'K is "samples" here.', K: 'K is "samples" here.' });
+  checkOptionKeys('estimateLogLikelihood', options, LOG_LIKELIHOOD_OPTIONS, SAMPLE_COUNT_HINTS);
   const { samples = 5000, chunk = 100, batchSize = 100, progress, seed, binarizeSeed = 0, label, workers, pluginModules } = options;
   checkPositiveInt('samples', samples);
   checkPositiveInt('chunk', chunk);
@@ -213,7 +213,7 @@ export function warn(message: string): void {
 }
 
 import { checkPositiveInt } from '../core/checks.js';
-import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
+import { SAMPLE_COUNT_HINTS, checkOptionKeys, optionKeys } from '../core/option-keys.js';
 
 export { checkPositiveInt };
 

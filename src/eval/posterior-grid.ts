@@ -1,4 +1,5 @@
 import { tf } from '../core/tf.js';
+import { SAMPLE_COUNT_HINTS, checkOptionKeys, optionKeys } from '../core/option-keys.js';
 import type { Vae } from '../core/vae.js';
 import { DIAGONAL_GAUSSIAN } from '../core/posterior.js';
 import { checkPositiveInt } from '../core/checks.js';
@@ -34,8 +35,8 @@ export interface PosteriorGridOptions {
   overlaySamples?: number;
   /** Samples of q for the kernel density estimate when needed (default 4000). */
   kdeSamples?: number;
-  /** K of the row's log p̂(x) (default 5000); S of its ELBO is min(K, 1000). */
-  llSamples?: number;
+  /** K, importance samples of the row's log p̂(x) (default 5000); S of its ELBO is min(K, 1000). */
+  samples?: number;
   /** Reseeds `vae.random` first (default 1). */
   seed?: number;
 }
@@ -60,8 +61,8 @@ export interface PosteriorGrid {
   /** log q on the grid (densities; for a slice the conditional of q, normalised on the grid; for `kde` the estimate). */
   logQ: Float64Array;
   qSource: QDensitySource;
-  /** q samples' two shown coordinates, `[n, 2]` row-major. */
-  samples: Float64Array;
+  /** q samples' two shown coordinates, `[n, 2]` row-major (the overlay of the picture). */
+  overlay: Float64Array;
   /** The other coordinates' values (the encoder's point summary), all D of it; the shown two are unused. */
   fixedAt: Float64Array;
   /** ELBO of the row (mean log w over S draws) and S. */
@@ -69,7 +70,8 @@ export interface PosteriorGrid {
   elboSamples: number;
   /** log p̂(x) = log mean w over K draws, with ESS and Pareto k̂ of those weights. */
   logPHat: number;
-  llSamples: number;
+  /** K of `logPHat`. */
+  samples: number;
   ess: number;
   paretoK: number;
   /** Fraction of q's samples that fell inside the box (the rest are not drawn). */
@@ -162,16 +164,19 @@ function kdeOnGrid(pts: Float64Array, axes: [Float64Array, Float64Array]): Float
  *
  * `row` is one data row (P values). Reseeds `vae.random`.
  */
+const POSTERIOR_GRID_OPTIONS = optionKeys<PosteriorGridOptions>()('dims', 'size', 'box', 'overlaySamples', 'kdeSamples', 'samples', 'seed');
+
 export async function posteriorGrid(vae: Vae, row: ArrayLike<number>, options: PosteriorGridOptions = {}): Promise<PosteriorGrid> {
   const D = vae.latentDim;
   const dims: [number, number] = [options.dims?.[0] ?? 0, options.dims?.[1] ?? 1];
   const size = options.size ?? 121;
   const overlay = options.overlaySamples ?? 300;
   const kdeSamples = options.kdeSamples ?? 4000;
-  const llSamples = options.llSamples ?? 5000;
+  checkOptionKeys('posteriorGrid', options, POSTERIOR_GRID_OPTIONS, SAMPLE_COUNT_HINTS);
+  const K = options.samples ?? 5000;
   checkPositiveInt('size', size);
   checkPositiveInt('overlaySamples', overlay);
-  checkPositiveInt('llSamples', llSamples);
+  checkPositiveInt('samples', K);
   if (D < 2) throw new Error(`posteriorGrid: the model's latentDim is ${D}; a picture needs at least 2 latent coordinates`);
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 0 || d >= D) throw new Error(`dims: expected two different coordinates in 0..${D - 1}; got [${dims.join(', ')}]`);
@@ -294,15 +299,15 @@ export async function posteriorGrid(vae: Vae, row: ArrayLike<number>, options: P
     }
 
     // The row's ELBO and log p̂(x), with ESS and k̂ of the weights.
-    const elboSamples = Math.min(llSamples, 1000);
+    const elboSamples = Math.min(K, 1000);
     const lw = vae.logWeights(x, { samples: elboSamples });
     const lwValues = lw.dataSync() as Float32Array;
     lw.dispose();
     let elbo = 0;
     for (const v of lwValues) elbo += v / elboSamples;
-    const acc = new LogMeanExpAccumulator(1, llSamples);
-    const diag = new ImportanceDiagnosticsAccumulator(1, llSamples);
-    await streamLogWeights(vae, x, { samples: llSamples, chunk: 500 }, (w, c) => {
+    const acc = new LogMeanExpAccumulator(1, K);
+    const diag = new ImportanceDiagnosticsAccumulator(1, K);
+    await streamLogWeights(vae, x, { samples: K, chunk: 500 }, (w, c) => {
       acc.push(w, c);
       diag.push(w, c);
     });
@@ -324,12 +329,12 @@ export async function posteriorGrid(vae: Vae, row: ArrayLike<number>, options: P
       gridLogPx,
       logQ,
       qSource,
-      samples,
+      overlay: samples,
       fixedAt,
       elbo,
       elboSamples,
       logPHat: acc.value()[0]!,
-      llSamples,
+      samples: K,
       ess: diag.ess()[0]!,
       paretoK: diag.paretoK()[0]!,
       samplesInside: inside / overlay,

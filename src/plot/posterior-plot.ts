@@ -97,9 +97,9 @@ export function posteriorPlotSvg(rows: readonly PosteriorPlotRow[], { title = 'T
       parts.push(`<image x="${x0}" y="${y0}" width="${panel}" height="${panel}" preserveAspectRatio="none" href="${heatmapUri(dens, n1, n2, max)}"/>`);
       parts.push(`<rect x="${x0}" y="${y0}" width="${panel}" height="${panel}" fill="none" stroke="#333"/>`);
       parts.push(`<text x="${x0 + panel / 2}" y="${y0 + 14}" text-anchor="middle" font-size="11" fill="white">${escapeXml(name)}</text>`);
-      for (let k = 0; k < g.samples.length / 2; k++) {
-        const a = g.samples[2 * k]!;
-        const b = g.samples[2 * k + 1]!;
+      for (let k = 0; k < g.overlay.length / 2; k++) {
+        const a = g.overlay[2 * k]!;
+        const b = g.overlay[2 * k + 1]!;
         if (a < lo1 || a > hi1 || b < lo2 || b > hi2) continue;
         const px = x0 + ((a - lo1) / (hi1 - lo1)) * panel;
         const py = y0 + panel - ((b - lo2) / (hi2 - lo2)) * panel;
@@ -141,10 +141,10 @@ export function posteriorPlotSvg(rows: readonly PosteriorPlotRow[], { title = 'T
     const warn = g.paretoK > 0.7 ? ' (k̂ > 0.7: unreliable)' : '';
     parts.push(
       `<text x="${left}" y="${y0 + panel + 50}" font-size="12">${escapeXml(
-        `ELBO ${fmt(g.elbo)} (mean log w, S = ${g.elboSamples})   log p̂(x) ${fmt(g.logPHat)} (K = ${g.llSamples})   ${pxLabel} ${fmt(g.gridLogPx)}`,
+        `ELBO ${fmt(g.elbo)} (mean log w, S = ${g.elboSamples})   log p̂(x) ${fmt(g.logPHat)} (K = ${g.samples})   ${pxLabel} ${fmt(g.gridLogPx)}`,
       )}</text>`,
       `<text x="${left}" y="${y0 + panel + 66}" font-size="11" fill="#444">${escapeXml(
-        `importance weights: ESS ${fmt(g.ess, 1)} of ${g.llSamples}, Pareto k̂ ${fmt(g.paretoK)}${warn}${inside}`,
+        `importance weights: ESS ${fmt(g.ess, 1)} of ${g.samples}, Pareto k̂ ${fmt(g.paretoK)}${warn}${inside}`,
       )}</text>`,
     );
   });

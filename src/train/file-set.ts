@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { liveLockHolder, LOCK_HOLDER_NAME, LOCK_NAME, processAlive } from './run-lock.js';
+import { MODEL_FILE, SavedModelError } from './saved-model-format.js';
 
-/** The file whose rename commits a set: it lists the size and SHA-256 of every other file. */
-export const MODEL_FILE = 'model.json';
+/** model.json (`MODEL_FILE`) is the file whose rename commits a set: it lists the size and SHA-256 of every other file. */
+export { MODEL_FILE, SavedModelError };
 /** The name of a file of the previous complete set, kept while a new one is written (`.prev-model.json`, …). */
 export const previousName = (name: string) => `.prev-${name}`;
 
@@ -22,17 +23,6 @@ export interface SetFile {
 
 /** Test hook: called at each stage of a set write (`temp-written`, `backed-up`, `renamed:<file>`); throwing simulates a crash there. */
 export type WriteStage = (stage: string) => void;
-
-/** A saved model directory that is missing, damaged or of another version. */
-export class SavedModelError extends Error {
-  constructor(
-    readonly dir: string,
-    message: string,
-  ) {
-    super(`${dir}: ${message}`);
-    this.name = 'SavedModelError';
-  }
-}
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -56,7 +56,7 @@ describe('tightness shards', () => {
     const tiny = [
       '--import', 'tsx', 'bench/tightness.ts', '--quick',
       '--encoders', 'gaussian,planar', '--train-rows', '100', '--epochs', '1', '--test-rows', '8',
-      '--k', '2', '--ll-samples', '4', '--elbo-samples', '1', '--amort-rows', '2', '--amort-steps', '1', '--seeds', '3',
+      '--iwae-samples', '2', '--samples', '4', '--elbo-samples', '1', '--amort-rows', '2', '--amort-steps', '1', '--seeds', '3',
     ];
     const run = (extra: string[]) => {
       const r = spawnSync(process.execPath, [...tiny, ...extra], { encoding: 'utf8', env: { ...process.env, VAEKIT_QUIET: '1' }, timeout: 400_000 });

@@ -119,7 +119,7 @@ describe('bench/tightness.ts --quick', () => {
       const args = [
         '--import', 'tsx', 'bench/tightness.ts', '--quick',
         '--encoders', 'gaussian,planar', '--train-rows', '200', '--epochs', '1', '--test-rows', '30',
-        '--k', '5', '--ll-samples', '20', '--elbo-samples', '2', '--amort-rows', '6', '--amort-steps', '3',
+        '--iwae-samples', '5', '--samples', '20', '--elbo-samples', '2', '--amort-rows', '6', '--amort-steps', '3',
         '--seeds', '2', '--workers', '2', '--out', out,
       ];
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, VAEKIT_QUIET: '1' }, timeout: 240_000 });

@@ -50,8 +50,8 @@ describe('browser bundle of the vaekit entry', () => {
     );
     expect(nodeOnly).toEqual([]);
     expect(inputs.some((p) => p.includes('@resvg/') || p.includes('node_modules/pngjs/') || p.includes('node_modules/cli-progress/'))).toBe(false);
-    // …while the model, the plugins, the trainer and the wasm kernels are in.
-    for (const p of ['src/core/vae.ts', 'src/train/trainer.ts', 'src/nn/gemm.ts', 'src/nn/adam.ts', 'plugins/planar-flow/planar-kernel.ts', 'src/eval/bound-report.ts']) {
+    // …while the model, the plugins, the trainer, the wasm kernels, the URL loader and the quadrature models are in.
+    for (const p of ['src/core/vae.ts', 'src/train/trainer.ts', 'src/nn/gemm.ts', 'src/nn/adam.ts', 'plugins/planar-flow/planar-kernel.ts', 'src/eval/bound-report.ts', 'src/train/load-vae-from-url.ts', 'src/data/quadrature-model.ts']) {
       expect(inputs).toContain(p);
     }
   });

@@ -1,11 +1,10 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianPackage, requires } from '../support/requires.js';
+import { serveStatic } from '../support/static-server.js';
 import { selectBackend } from '../../plugins/browser.js';
 import { runLinearGaussian, type RunReport } from './fixtures/linear-gaussian-run.js';
 
@@ -31,31 +30,9 @@ const CHROMIUM_ARGS = [
 /** Where the screenshot goes ($VAEKIT_SCREENSHOT_DIR, else a temporary folder; the path is logged). */
 const SHOT_DIR = process.env.VAEKIT_SCREENSHOT_DIR ?? join(tmpdir(), 'vaekit-browser-shots');
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
-
-/** Serves `root` on 127.0.0.1 (a free port); nothing outside it. */
-function serve(root: string): Promise<{ server: Server; base: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
-
 describe('a VAE trained in headless Chromium on the wasm backend', () => {
   let dir: string;
-  let server: Server;
+  let close: (() => Promise<void>) | undefined;
   let base: string;
   let browserReport: RunReport | undefined;
   beforeAll(async () => {
@@ -73,10 +50,10 @@ describe('a VAE trained in headless Chromium on the wasm backend', () => {
     mkdirSync(join(dir, 'wasm'));
     const wasmDist = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
     for (const f of readdirSync(wasmDist).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDist, f), join(dir, 'wasm', f));
-    ({ server, base } = await serve(dir));
+    ({ close, base } = await serveStatic(dir));
   }, 120_000);
   afterAll(async () => {
-    if (server) await new Promise((ok) => server.close(ok));
+    await close?.();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

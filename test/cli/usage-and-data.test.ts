@@ -106,3 +106,18 @@ describe('command line and data paths', () => {
     expect(nested.err).toBe('vaekit: --data nested: nested/t10k-labels-idx1-ubyte: is a directory; expected an IDX file\n');
   });
 });
+
+describe('one name per sample count on the command line', () => {
+  it('eval and posterior take --samples for K; the old --ll-samples and --k fail naming it', async () => {
+    for (const [cmd, extra] of [['eval', []], ['posterior', ['--rows', '0', '--png', 'p.png']]] as const) {
+      for (const old of ['--ll-samples', '--k']) {
+        const r = await cli(cmd, '--model', 'run', ...extra, old, '10');
+        expect(r.code, `${cmd} ${old}`).toBe(2); // a usage error
+        expect(r.err).toContain(`${old} is now --samples.`);
+      }
+    }
+    const help = await cli('eval', '--help');
+    expect(help.out).toContain('--samples <K>');
+    expect(help.out).not.toContain('--ll-samples');
+  });
+});

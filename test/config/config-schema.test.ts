@@ -74,3 +74,14 @@ describe('the config JSON Schema and reference', () => {
     expect(validate(c), JSON.stringify(validate.errors)).toBe(true);
   });
 });
+
+describe('old names in a config', () => {
+  const model = { latentDim: 2, dataDim: 3, encoder: { type: 'gaussian' }, likelihood: { type: 'gaussian' } };
+  it('are refused with the name to use: eval.llSamples → samples, eval.k → samples, model.decoder → likelihood', () => {
+    expect(() => parseConfig({ model, eval: { llSamples: 100 } })).toThrow(
+      /^eval\.llSamples: expected no such option — K of log p̂\(x\) is "samples" \(it was "llSamples"\); got 100$/,
+    );
+    expect(() => parseConfig({ model, eval: { k: 100 } })).toThrow(/^eval\.k: expected no such option — K, the samples per row, is "samples"; got 100$/);
+    expect(() => parseConfig({ model: { ...model, decoder: { type: 'bernoulli' } } })).toThrow(/^model\.decoder: expected no such option — p\(x\|z\) is "likelihood"/);
+  });
+});

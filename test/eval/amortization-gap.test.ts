@@ -15,7 +15,7 @@ describe('amortizationGap', () => {
     const vae = linearVae(truth, { meanShift: 0.4, logStdShift: 0.5 });
     const before = Object.fromEntries(Object.entries(vae.getWeights()).map(([k, v]) => [k, Array.from(v.dataSync())]));
     const tensors = tf.memory().numTensors;
-    const r = await amortizationGap(vae, data, { steps: 150, learningRate: 0.05, samples: 10, evalSamples: 200, llSamples: 1000, batchSize: 25, seed: 3, progress: false });
+    const r = await amortizationGap(vae, data, { steps: 150, learningRate: 0.05, stepElboSamples: 10, elboSamples: 200, samples: 1000, batchSize: 25, seed: 3, progress: false });
     expect(tf.memory().numTensors).toBe(tensors);
     const ex = await exactVaeReport(vae, data, { elboSamples: 10, seed: 1, progress: false });
     for (const [k, v] of Object.entries(vae.getWeights())) expect(Array.from(v.dataSync())).toEqual(before[k]); // model untouched
@@ -43,7 +43,7 @@ describe('amortizationGap', () => {
     const r0 = new Random(6);
     const x = tf.tensor2d(Float32Array.from({ length: 40 * 12 }, () => (r0.uniform() < 0.4 ? 1 : 0)), [40, 12]);
     // A large learning rate and few samples: some rows get worse; they keep the encoder's λ.
-    const r = await amortizationGap(vae, x, { steps: 20, learningRate: 0.5, samples: 1, evalSamples: 50, llSamples: 100, batchSize: 16, checkEvery: 5, seed: 2, progress: false });
+    const r = await amortizationGap(vae, x, { steps: 20, learningRate: 0.5, stepElboSamples: 1, elboSamples: 50, samples: 100, batchSize: 16, checkEvery: 5, seed: 2, progress: false });
     for (let i = 0; i < 40; i++) expect(r.perRow.optimizedElbo[i]!).toBeGreaterThanOrEqual(r.perRow.encoderElbo[i]!);
     expect(r.improvedRows).toBeGreaterThan(0);
     expect(r.amortizationGap.mean).toBeGreaterThan(0);

@@ -15,7 +15,7 @@ const exact = Array.from(truth.logProb(data.x)).reduce((a, b) => a + b, 0) / dat
 describe('boundReport', () => {
   it('has consistent columns: IWAE_1 ≈ ELBO, IWAE_K non-decreasing in K, log p̂ ≥ ELBO and ≈ the exact log p(x)', async () => {
     const vae = linearVae(truth, { meanShift: 0.3, logStdShift: 0.5 });
-    const r = await boundReport(vae, data, { elboSamples: 1000, iwaeSamples: [1, 10, 100, 1000], llSamples: 2000, seed: 4, progress: false });
+    const r = await boundReport(vae, data, { elboSamples: 1000, iwaeSamples: [1, 10, 100, 1000], samples: 2000, seed: 4, progress: false });
     const ex = await exactVaeReport(vae, data, { elboSamples: 1000, seed: 5, progress: false });
     expect(r.rows).toBe(100);
     expect(r.klExact).toBe(true);
@@ -38,7 +38,7 @@ describe('boundReport', () => {
 
   it('is reproducible with a seed, JSON-serialisable, and its table shows every K and the Jensen note', async () => {
     const vae = linearVae(truth, { meanShift: 0.2 });
-    const opts = { elboSamples: 20, iwaeSamples: [10, 1, 50], llSamples: 50, batchSize: 30, chunk: 7, seed: 8, progress: false };
+    const opts = { elboSamples: 20, iwaeSamples: [10, 1, 50], samples: 50, batchSize: 30, chunk: 7, seed: 8, progress: false };
     const a = await boundReport(vae, data, opts);
     const b = await boundReport(vae, data, { ...opts, chunk: 50 });
     expect(b.logLikelihood.mean).toBeCloseTo(a.logLikelihood.mean, 4);
@@ -57,7 +57,7 @@ describe('boundReport', () => {
   it('uses the same log p̂ machinery as estimateLogLikelihood and leaks no tensors', async () => {
     const vae = linearVae(truth, { meanShift: 0.2 });
     const before = tf.memory().numTensors;
-    const r = await boundReport(vae, data, { elboSamples: 5, iwaeSamples: [1, 10], llSamples: 200, seed: 8, progress: false });
+    const r = await boundReport(vae, data, { elboSamples: 5, iwaeSamples: [1, 10], samples: 200, seed: 8, progress: false });
     const e = await estimateLogLikelihood(vae, data, { samples: 200, seed: 8, progress: false });
     expect(tf.memory().numTensors).toBe(before);
     // Different noise (the report draws its ELBO first), same target: within a few hundredths.

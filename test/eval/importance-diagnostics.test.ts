@@ -131,7 +131,7 @@ describe('diagnostics beside log p̂(x)', () => {
     // A proposal narrower than the target has heavy-tailed weights: k̂ well above 0.
     expect(o.diagnostics.paretoK.median).toBeGreaterThan(0.5);
     expect(o.ess.length).toBe(20);
-    const r = await boundReport(off, data, { elboSamples: 10, iwaeSamples: [1, 500], llSamples: 500, seed: 2, progress: false });
+    const r = await boundReport(off, data, { elboSamples: 10, iwaeSamples: [1, 500], samples: 500, seed: 2, progress: false });
     expect(r.diagnostics.samples).toBe(500);
     expect(formatBoundReport(r)).toMatch(/Pareto k̂ median [0-9.]+, max [0-9.]+, \d+ of 20 rows > 0.7/);
     exact.dispose();

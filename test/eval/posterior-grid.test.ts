@@ -5,7 +5,7 @@ import { LinearGaussianModel } from '../../src/data/linear-gaussian.js';
 import { posteriorGrid } from '../../src/eval/posterior-grid.js';
 import { renderPosteriorPlot } from '../../src/plot/posterior-plot.js';
 import { linearVae } from '../support/linear-vae.js';
-import { createQuadratureVae, quadratureLogPx } from '../support/quadrature-model.js';
+import { createQuadratureVae, quadratureLogPx } from '../../plugins/index.js';
 
 describe('posteriorGrid', () => {
   const truth = LinearGaussianModel.random({ dataDim: 5, latentDim: 2, sigma: 0.5, seed: 21 });
@@ -15,7 +15,7 @@ describe('posteriorGrid', () => {
   it('integrates to the exact log p(x) of the linear-Gaussian model (midpoint rule, |error| < 1e-4), and p(z|x) = q on the grid when q is the exact posterior', async () => {
     const vae = linearVae(truth);
     for (let r = 0; r < 3; r++) {
-      const g = await posteriorGrid(vae, Array.from(data.x.subarray(r * 5, r * 5 + 5)), { llSamples: 200, size: 101 });
+      const g = await posteriorGrid(vae, Array.from(data.x.subarray(r * 5, r * 5 + 5)), { samples: 200, size: 101 });
       expect(Math.abs(g.gridLogPx - exact[r]!)).toBeLessThan(1e-4);
       expect(g.qSource).toBe('exact'); // the gaussian encoder's logProb (its closed form was used before it had one)
       // q = p(z|x): the two densities agree wherever there is mass (float32 network: 1e-3 in log).
@@ -31,9 +31,9 @@ describe('posteriorGrid', () => {
   });
 
   it('matches the quadrature log p(x) of the two-mode product model and the ring', async () => {
-    for (const kind of ['product', 'ring'] as const) {
+    for (const kind of ['connected', 'ring'] as const) {
       const vae = createQuadratureVae({ type: 'gaussian', hidden: [8] }, { kind });
-      const g = await posteriorGrid(vae, [1.5], { llSamples: 100 });
+      const g = await posteriorGrid(vae, [1.5], { samples: 100 });
       expect(Math.abs(g.gridLogPx - quadratureLogPx(1.5, { kind }))).toBeLessThan(1e-4);
       vae.dispose();
     }
@@ -42,7 +42,7 @@ describe('posteriorGrid', () => {
   it('shows a slice of a larger latent, uses a density estimate when q has no closed form, and leaks no tensors', async () => {
     // The hierarchical encoder scores z only through its auxiliary u: no logProb, no closed form.
     const vae = createVae({ latentDim: 4, dataDim: 6, encoder: { type: 'hierarchical', hidden: [8], auxHidden: [8] }, likelihood: { type: 'gaussian', hidden: [8] }, seed: 2 });
-    const opts = { dims: [1, 3], llSamples: 100, size: 41, kdeSamples: 500 } as const;
+    const opts = { dims: [1, 3], samples: 100, size: 41, kdeSamples: 500 } as const;
     await posteriorGrid(vae, [0.1, 0.2, -0.3, 0.5, 0, 1], opts); // first call: backend constants
     const before = tf.memory().numTensors;
     const g = await posteriorGrid(vae, [0.1, 0.2, -0.3, 0.5, 0, 1], opts);
@@ -72,7 +72,7 @@ describe('posteriorGrid', () => {
     const rows = [];
     for (const [spec, source] of families) {
       const vae = createQuadratureVae(spec, { kind: 'ring' });
-      const g = await posteriorGrid(vae, [1.5], { llSamples: 100, size: 41, kdeSamples: 400 });
+      const g = await posteriorGrid(vae, [1.5], { samples: 100, size: 41, kdeSamples: 400 });
       // A family without logProb may gain one (Encoder.logProb); then its density is exact.
       expect([source, 'exact']).toContain(g.qSource);
       expect(Math.abs(g.gridLogPx - quadratureLogPx(1.5, { kind: 'ring' }))).toBeLessThan(0.02); // 41 points on the auto box

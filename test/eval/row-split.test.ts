@@ -60,7 +60,7 @@ describe('evaluation split over worker threads', () => {
 
   it('gives the same bound report on 1 and 2 workers (ELBO, IWAE_K, log p̂, gap)', async () => {
     const vae = createVae(config({ type: 'gaussian' }), { seed: 5 });
-    const o = { elboSamples: 10, iwaeSamples: [1, 10, 40], llSamples: 40, batchSize: 3, chunk: 15, seed: 2, progress: false };
+    const o = { elboSamples: 10, iwaeSamples: [1, 10, 40], samples: 40, batchSize: 3, chunk: 15, seed: 2, progress: false };
     const one = await boundReport(vae, x, { ...o, workers: 1 });
     const two = await boundReport(vae, x, { ...o, workers: 2 });
     expect(two.threads).toBe(2);
@@ -77,7 +77,7 @@ describe('evaluation split over worker threads', () => {
 
   it('passes every per-row field of the batch evaluation through, in row order', async () => {
     const vae = createVae(config({ type: 'gaussian' }), { seed: 6 });
-    const task = { kind: 'bounds' as const, elboSamples: 4, iwaeSamples: [2, 8], llSamples: 8, chunk: 8 };
+    const task = { kind: 'bounds' as const, elboSamples: 4, iwaeSamples: [2, 8], samples: 8, chunk: 8 };
     const run = { batchSize: 2, binarizeSeed: 0, seed: 1, label: 'test', progress: false };
     const one = await evaluateRows(vae, x, task, { ...run, workers: 1 });
     const two = await evaluateRows(vae, x, task, { ...run, workers: 2 });

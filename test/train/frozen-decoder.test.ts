@@ -10,7 +10,7 @@ import {
   trainAgainstFrozenDecoder,
   withFrozenDecoder,
 } from '../../src/train/frozen-decoder.js';
-import { createQuadratureVae, measureGaps, quadratureDataset, quadratureModule } from '../support/quadrature-model.js';
+import { createQuadratureVae, measureGaps, quadratureDataset, quadratureModule } from '../../plugins/index.js';
 
 /** 120 binary rows of width 24: three noisy prototypes (a small stand-in for binarised images). */
 function toyBinary(rows = 120, seed = 5): Dataset {
@@ -90,7 +90,7 @@ describe('trainAgainstFrozenDecoder', () => {
     // x ~ N(z₁z₂, 0.25²), 400 full-batch Adam steps at 1e-2, ELBO with K = 16, seed 1. Measured
     // through this path (wasm): gaussian 1.155, RealNVP 0.347, hierarchical 0.873 nats — the flow
     // test's own numbers for the first two (1.16, 0.35), as they must be with a weightless decoder.
-    const model = { kind: 'product', sigma: 0.25 } as const;
+    const model = { kind: 'connected', sigma: 0.25 } as const;
     const data = quadratureDataset(64, model, 3);
     const source = createQuadratureVae({ type: 'gaussian', hidden: [32] }, { ...model, seed: 1 });
     const gaps: Record<string, number> = {};

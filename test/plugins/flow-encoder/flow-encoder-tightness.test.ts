@@ -12,9 +12,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { train } from '../../../src/train/trainer.js';
-import { createQuadratureVae, measureGaps, quadratureDataset, type GapReport } from '../../support/quadrature-model.js';
+import { createQuadratureVae, measureGaps, quadratureDataset, type GapReport } from '../../../plugins/index.js';
 
-const MODEL = { kind: 'product', sigma: 0.25 } as const;
+const MODEL = { kind: 'connected', sigma: 0.25 } as const;
 const MARGIN = 0.3;
 
 const ENCODERS = {

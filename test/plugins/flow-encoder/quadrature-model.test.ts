@@ -1,17 +1,16 @@
-/** Checks of the shared 2-D quadrature fixture (test/support/quadrature-model.ts) itself. */
+/** Checks of the shared 2-D quadrature fixture (src/data/quadrature-model.ts) itself. */
 import { describe, expect, it } from 'vitest';
-import { Random, tf } from '../../../plugins/index.js';
-import { createQuadratureVae, quadratureDataset, quadratureLogPx } from '../../support/quadrature-model.js';
+import { Random, createQuadratureVae, quadratureDataset, quadratureLogPx, tf } from '../../../plugins/index.js';
 
 /** log p(x) by plain Monte Carlo over the prior: log mean_n N(x; f(z_n), σ²), n = 4e5 draws. */
-function priorMonteCarlo(x: number, kind: 'product' | 'ring', sigma: number): number {
+function priorMonteCarlo(x: number, kind: 'connected' | 'ring', sigma: number): number {
   const random = new Random(99);
   let s = 0;
   const n = 400_000;
   for (let i = 0; i < n; i++) {
     const z1 = random.gaussian();
     const z2 = random.gaussian();
-    const f = kind === 'product' ? z1 * z2 : Math.hypot(z1, z2);
+    const f = kind === 'connected' ? z1 * z2 : Math.hypot(z1, z2);
     s += Math.exp(-0.5 * ((x - f) / sigma) ** 2) / (sigma * Math.sqrt(2 * Math.PI));
   }
   return Math.log(s / n);
@@ -19,7 +18,7 @@ function priorMonteCarlo(x: number, kind: 'product' | 'ring', sigma: number): nu
 
 describe('2-D quadrature fixture', () => {
   it('computes log p(x) that agrees with a finer grid (1e-5 nats) and with prior Monte Carlo (1e-2 nats)', () => {
-    for (const kind of ['product', 'ring'] as const) {
+    for (const kind of ['connected', 'ring'] as const) {
       for (const x of [-2.3, 0.05, 0.9, 2.5]) {
         // The ring's x < 0 has p(x) ≈ e⁻⁴⁹, all from the kink of ‖z‖ at 0: not a case the fixture is for.
         if (kind === 'ring' && x < 0) continue;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { train } from '../../../src/train/trainer.js';
-import { createQuadratureVae, measureGaps, quadratureDataset } from '../../support/quadrature-model.js';
+import { createQuadratureVae, measureGaps, quadratureDataset } from '../../../plugins/index.js';
 import type { PluginSpec } from '../../../plugins/index.js';
 
-const model = { kind: 'product', sigma: 0.25 } as const;
+const model = { kind: 'connected', sigma: 0.25 } as const;
 
 /** Trains only the encoder (1000 full-batch Adam steps on 32 rows) and returns the gaps log p(x) − ELBO. */
 async function gapOf(encoder: PluginSpec, seed = 1) {

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Random, createVae, tf } from '../../../plugins/index.js';
+import { Random, createQuadratureVae, createVae, quadratureLogPx, quadratureRows, tf } from '../../../plugins/index.js';
 import { MixtureEncoder } from '../../../plugins/mixture-encoder/mixture-encoder.js';
 import { stratifiedElbo, stratifiedIwae } from '../../../plugins/mixture-encoder/stratified-bounds.js';
-import { createMultimodalVae, fixedRows, multimodalLogPx } from '../../../bench/multimodal-models.js';
 import { parseObjective, trainEncoder } from '../../../bench/multimodal-train.js';
 import { posteriorGrid } from '../../../src/eval/posterior-grid.js';
 import { train } from '../../../src/train/trainer.js';
-import { createQuadratureVae, quadratureLogPx } from '../../support/quadrature-model.js';
 
 const mean = (t: tf.Tensor) => {
   const v = tf.mean(t);
@@ -97,7 +95,7 @@ describe('mixture encoder', () => {
 
 describe('stratified bounds', () => {
   it('SIELBO ≤ SIWAE_1 ≤ SIWAE_10 ≤ exact log p(x) on the quadrature model, SIWAE rising with K, and SIELBO estimates the mixture ELBO', () => {
-    const model = { kind: 'product' as const, sigma: 0.25 };
+    const model = { kind: 'connected' as const, sigma: 0.25 };
     const vae = createQuadratureVae({ type: 'mixture', hidden: [16], components: 3 }, { ...model, seed: 4 });
     const xs = [1.2, -0.4, 0.1, 2.0];
     const exact = xs.reduce((s, v) => s + quadratureLogPx(v, model), 0) / xs.length;
@@ -152,9 +150,9 @@ describe('stratified bounds', () => {
     // x ~ N(z₁², 0.25²) with x ∈ [1.5, 4]: modes z₁ = ±√x (1.2–2 apart from 0), widths ≈ 0.06–0.1.
     const model = { kind: 'two-modes' as const, sigma: 0.25 };
     const xs = [1.5, 2, 2.5, 3, 3.5, 4, 1.7, 2.8];
-    const data = fixedRows(xs, 'two-modes');
-    const exact = xs.reduce((s, v) => s + multimodalLogPx(v, model), 0) / xs.length;
-    const vae = createMultimodalVae({ type: 'mixture', hidden: [32, 32], components: 2 }, model, { seed: 3 });
+    const data = quadratureRows(xs, 'two-modes');
+    const exact = xs.reduce((s, v) => s + quadratureLogPx(v, model), 0) / xs.length;
+    const vae = createQuadratureVae({ type: 'mixture', hidden: [32, 32], components: 2 }, { ...model, seed: 3 });
     trainEncoder(vae, data, parseObjective('sielbo:4'), { steps: 1500, learningRate: 5e-3 });
     const x = tf.tensor2d(data.x, [8, 1]);
     vae.random.reseed(5);
@@ -168,9 +166,9 @@ describe('stratified bounds', () => {
     expect(gap).toBeGreaterThan(-0.02);
     expect(gap).toBeLessThan(0.35);
     // The picture's q is the mixture's own density.
-    const g = await posteriorGrid(vae, [2.5], { llSamples: 500 });
+    const g = await posteriorGrid(vae, [2.5], { samples: 500 });
     expect(g.qSource).toBe('exact');
-    expect(Math.abs(g.gridLogPx - multimodalLogPx(2.5, model))).toBeLessThan(1e-3);
+    expect(Math.abs(g.gridLogPx - quadratureLogPx(2.5, model))).toBeLessThan(1e-3);
     vae.dispose();
   });
 });
@@ -178,8 +176,8 @@ describe('stratified bounds', () => {
 describe('stratified objectives through the objective role', () => {
   it('trains from config ({ "type": "stratified-elbo", "samples": 3 }) and refuses an encoder without components', async () => {
     const model = { kind: 'two-modes' as const, sigma: 0.25 };
-    const data = fixedRows([1.5, 2, 3, 4], 'two-modes');
-    const vae = createMultimodalVae({ type: 'mixture', hidden: [8], components: 2 }, model, { seed: 3 });
+    const data = quadratureRows([1.5, 2, 3, 4], 'two-modes');
+    const vae = createQuadratureVae({ type: 'mixture', hidden: [8], components: 2 }, { ...model, seed: 3 });
     expect(vae.objective({ type: 'stratified-iwae', samples: 3 }).label).toBe('stratified-iwae K=3');
     const x = tf.tensor2d(data.x, [4, 1]);
     const bound = () => {
@@ -196,7 +194,7 @@ describe('stratified objectives through the objective role', () => {
     expect(bound()).toBeGreaterThan(before + 20);
     x.dispose();
     vae.dispose();
-    const g = createMultimodalVae({ type: 'gaussian', hidden: [8] }, model);
+    const g = createQuadratureVae({ type: 'gaussian', hidden: [8] }, model);
     expect(() => g.objective({ type: 'stratified-elbo' })).toThrow(
       'train.objective.type: expected "elbo" or "iwae" with the "gaussian" encoder ("stratified-elbo" draws from every component of the "mixture" encoder); got "stratified-elbo"',
     );
