@@ -25,10 +25,10 @@ export interface HostKernel {
   readonly name: string;
   /** Input names, in the order `compute` receives them. */
   readonly inputs: readonly string[];
-  /** Output shapes from the input shapes (throw here on inconsistent shapes). */
-  outputShapes(shapes: readonly number[][]): number[][];
+  /** Output shapes from the input shapes and attrs (throw here on inconsistent shapes). */
+  outputShapes(shapes: readonly number[][], attrs: Readonly<Record<string, number>>): number[][];
   /** Float64 elements of work memory `compute` needs (none if absent). */
-  workspace?(shapes: readonly number[][]): number;
+  workspace?(shapes: readonly number[][], attrs: Readonly<Record<string, number>>): number;
   /** Fills `outputs` from `inputs`; `attrs` are the numbers passed to `runHostKernel`. */
   compute(inputs: readonly Float32Array[], outputs: readonly Float32Array[], shapes: readonly number[][], attrs: Readonly<Record<string, number>>, call: HostCall): void;
 }
@@ -67,8 +67,8 @@ function run(kernel: HostKernel, backendName: HostBackend, args: { inputs: tf.Na
     return t;
   });
   const shapes = ins.map((t) => t.shape);
-  const outShapes = kernel.outputShapes(shapes);
-  const workSize = kernel.workspace?.(shapes) ?? 0;
+  const outShapes = kernel.outputShapes(shapes, attrs);
+  const workSize = kernel.workspace?.(shapes, attrs) ?? 0;
   if (backendName === 'wasm') {
     const backend = args.backend as WasmLike;
     const workPtr = workSize > 0 ? backend.wasm._malloc(workSize * 8) : 0;

@@ -5,37 +5,51 @@ import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
 
 /**
- * vaekit's matrix product C = A·B for dense layers on wasm (and cpu): a host kernel in
- * WebAssembly SIMD (`../backend/assembly/gemm.as.ts`) that reads B in place.
+ * vaekit's matrix product C = op(A)·op(B) for dense layers on wasm (and cpu), op = identity or
+ * transpose: a host kernel in WebAssembly SIMD (`../backend/assembly/gemm.as.ts`) that packs
+ * op(B) into column panels and reads A in place through strides, so a transposed operand costs
+ * no extra pass and no extra tensor.
  *
  * Why: tfjs-wasm multiplies with XNNPACK, which first packs the right operand into its own
  * layout and caches the packing per tensor. In training every right operand is new each step —
  * the weights after each Adam update, dY and the transposed operands of the gradients — so every
- * product pays the packing: ~3 ns per element of B, ~2 ms of a 16 ms diagonal-Gaussian step at
- * batch 100 (CPU profile) and 35–50 % on top of the product itself for a fresh [200, 1010]
- * weight. This kernel is as fast as XNNPACK's with the packing cached and gives the same bits
- * (both sum each element in k order in float32; tested against `tf.matMul`).
+ * product pays XNNPACK's packing (35–50 % on top of the product for a fresh [200, 1010] weight),
+ * and its transposed-operand products are ~7× slower than plain ones. This kernel gives the same
+ * bits as `tf.matMul` (both sum each element in k order in float32; tested, every transpose).
  *
- * Gradients (first order), with the transposes explicit because only plain products are fast:
- *   dA = dC·Bᵀ as dC·(Bᵀ) or (B·dCᵀ)ᵀ,   dB = Aᵀ·dC as (Aᵀ)·dC or (dCᵀ·A)ᵀ,
- * whichever copies fewer elements.
+ * Gradients (first order) of Y = op(A)·op(B) are products of the same kernel with the transposes
+ * in its flags (tfjs's formulas): for Y = A·B, dA = dY·Bᵀ and dB = Aᵀ·dY.
  */
 export const GEMM_KERNEL = 'VaekitMatMul';
 
 const wasm = new HostWasm(decodeBase64(GEMM_WASM_BASE64), {});
 
+/** [M, K, N] of op(a)·op(b) from the stored shapes, or an error naming both. */
+function dims(a: readonly number[], b: readonly number[], ta: boolean, tb: boolean): [number, number, number] {
+  const [m, k] = ta ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+  const [k2, n] = tb ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+  if (a.length !== 2 || b.length !== 2 || k !== k2) {
+    const what = `${ta ? 'aᵀ' : 'a'} and ${tb ? 'bᵀ' : 'b'}`;
+    throw new Error(`${GEMM_KERNEL}: expected ${what} of shapes [M, K] and [K, N]; got a [${a.join(', ')}] and b [${b.join(', ')}]`);
+  }
+  return [m, k, n];
+}
+
 registerHostKernel({
   name: GEMM_KERNEL,
   inputs: ['a', 'b'],
-  outputShapes: ([a, b]) => {
-    if (a!.length !== 2 || b!.length !== 2 || a![1] !== b![0]) {
-      throw new Error(`${GEMM_KERNEL}: expected a [M, K] and b [K, N]; got [${a!.join(', ')}] and [${b!.join(', ')}]`);
-    }
-    return [[a![0]!, b![1]!]];
+  outputShapes: ([a, b], attrs) => {
+    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
+    return [[m, n]];
   },
-  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
-    const [m, k] = shapes[0]! as [number, number];
-    wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, shapes[1]![1]!]);
+  // The packed panels of op(B): K rows of ⌈N/8⌉·8 floats (two per float64 element).
+  workspace: ([a, b], attrs) => {
+    const [, k, n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
+    return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
+  },
+  compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
+    const [m, k, n] = dims(shapes[0]!, shapes[1]!, attrs.transposeA === 1, attrs.transposeB === 1);
+    wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, attrs.transposeA ?? 0, attrs.transposeB ?? 0]);
   },
 });
 
@@ -44,22 +58,25 @@ export function gemmAvailable(): boolean {
   return hostKernelAvailable(GEMM_KERNEL);
 }
 
-/** a `[M, K]` · b `[K, N]` through the kernel (call only where `gemmAvailable()`). */
-export function gemm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return runHostKernel(GEMM_KERNEL, { a, b })[0] as tf.Tensor2D;
+/**
+ * op(a)·op(b) through the kernel, op(x) = xᵀ where the flag is set (call only where
+ * `gemmAvailable()`): a `[M, K]` (or `[K, M]` transposed), b `[K, N]` (or `[N, K]`).
+ */
+export function gemm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  return runHostKernel(GEMM_KERNEL, { a, b }, { transposeA: transposeA ? 1 : 0, transposeB: transposeB ? 1 : 0 })[0] as tf.Tensor2D;
 }
 
 tf.registerGradient({
   kernelName: GEMM_KERNEL,
   inputsToSave: ['a', 'b'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
-    const dc = dy as tf.Tensor2D;
-    const [m, k] = a.shape;
-    const n = b.shape[1];
-    return {
-      a: () => (k * n <= m * n + k * m ? gemm(dc, tf.transpose(b)) : tf.transpose(gemm(b, tf.transpose(dc)))),
-      b: () => (m * k <= m * n + n * k ? gemm(tf.transpose(a), dc) : tf.transpose(gemm(tf.transpose(dc), a))),
-    };
+    const d = dy as tf.Tensor2D;
+    const ta = (attrs as { transposeA?: number }).transposeA === 1;
+    const tb = (attrs as { transposeB?: number }).transposeB === 1;
+    if (!ta && !tb) return { a: () => gemm(d, b, false, true), b: () => gemm(a, d, true, false) };
+    if (!ta && tb) return { a: () => gemm(d, b), b: () => gemm(d, a, true, false) };
+    if (ta && !tb) return { a: () => gemm(b, d, false, true), b: () => gemm(a, d) };
+    return { a: () => gemm(b, d, true, true), b: () => gemm(d, a, true, true) };
   },
 });

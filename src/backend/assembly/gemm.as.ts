@@ -1,137 +1,138 @@
-// AssemblyScript source of vaekit's matrix product on the wasm (and cpu) backend: C [M, N] =
-// A [M, K] · B [K, N], row-major float32 (`../../nn/gemm.ts` explains why it replaces tfjs-wasm's
-// XNNPACK product for dense layers). Compiled to `../gemm-wasm.ts` by `npm run build:wasm`; a
-// test checks that the committed binary is this file's.
+// AssemblyScript source of vaekit's matrix product on the wasm (and cpu) backend:
 //
-// Blocks of 4 rows × 8 columns are accumulated in eight f32x4 registers over k; 4-column and
-// single-row blocks cover the edges and the last N mod 4 columns go element by element. Every element
-// is Σ_k a[i, k]·b[k, j] summed in k order in float32, like XNNPACK's: the two products agree
-// bit for bit (tested). B is read in place, row by row (no packing): a column panel of 8 stays
-// in cache while the rows of A go past it.
+//   C [M, N] = op(A) · op(B),   op(A) = A [M, K] or Aᵀ (A stored [K, M]),   op(B) = B [K, N] or Bᵀ (B stored [N, K]),
+//
+// row-major float32 (`../../nn/gemm.ts` explains why it replaces tfjs-wasm's XNNPACK product).
+// Compiled to `../gemm-wasm.ts` by `npm run build:wasm`; a test checks that the committed binary
+// is this file's.
+//
+// op(B) is first packed into the work area as column panels of 8: panel p holds op(B)[k, 8p…8p+7]
+// for k = 0…K−1, contiguous, zero-padded past column N (packing is O(K·N), the product O(M·K·N);
+// it also makes a transposed B cost nothing extra). Then, for chunks of rows of A small enough
+// to stay in L2, every panel is swept by blocks of 4 rows × 8 columns accumulated in eight f32x4
+// registers over k (each k: two panel loads, four broadcasts of an element of A, 32 lanes of
+// multiply and add); rows past the last multiple of 4 go one at a time. (V8 keeps 4 × 8 in
+// registers; 5 × 8 and 6 × 8 spill and run at half speed or less.) op(A) is read in place
+// through strides (a transposed A only changes them). Every element is Σ_k a[i, k]·b[k, j]
+// summed in k order in float32 with separate multiply and add, like XNNPACK's: the product gives
+// tfjs's bits (tested), with either operand transposed.
 //
 // The module owns no memory (see `../host-wasm.ts`): it imports the memory holding the tensors
-// and writes only C.
+// and writes only C and the work area.
 
-@inline function splatA(pa: usize): v128 { return f32x4.splat(load<f32>(pa)); }
+/** Rows of A per chunk: 4·24, so that a chunk of A (≤ 96·K floats) stays in L2 while the panels go past. */
+const CHUNK: i32 = 96;
 
-/** Rows m0…m0+3, columns n0…n0+7. */
-function block4x8(a: usize, b: usize, c: usize, k: i32, n: i32, m0: i32, n0: i32): void {
-  const rowB = <usize>n << 2;
-  const rowA = <usize>k << 2;
+/** Packs op(B) (K × N; `trans`: B stored [N, K]) into panels of 8 columns at `p`, zero-padded. */
+function pack(b: usize, p: usize, k: i32, n: i32, trans: i32): void {
+  const panels = (n + 7) >> 3;
+  for (let q = 0; q < panels; q++) {
+    const n0 = q << 3;
+    const width = min(8, n - n0);
+    let dst = p + ((<usize>q * <usize>k) << 5);
+    if (!trans && width == 8) {
+      let src = b + (<usize>n0 << 2);
+      const row = <usize>n << 2;
+      for (let kk = 0; kk < k; kk++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += row;
+        dst += 32;
+      }
+      continue;
+    }
+    for (let kk = 0; kk < k; kk++) {
+      for (let j = 0; j < 8; j++) {
+        let v: f32 = 0;
+        if (j < width) v = trans ? load<f32>(b + ((<usize>(n0 + j) * <usize>k + <usize>kk) << 2)) : load<f32>(b + ((<usize>kk * <usize>n + <usize>(n0 + j)) << 2));
+        store<f32>(dst + (<usize>j << 2), v);
+      }
+      dst += 32;
+    }
+  }
+}
+
+/** Stores 8 columns (or the first `width`) of one row of C. */
+@inline function store8(pc: usize, lo: v128, hi: v128, width: i32): void {
+  if (width == 8) {
+    v128.store(pc, lo);
+    v128.store(pc, hi, 16);
+    return;
+  }
+  if (width > 0) store<f32>(pc, f32x4.extract_lane(lo, 0));
+  if (width > 1) store<f32>(pc, f32x4.extract_lane(lo, 1), 4);
+  if (width > 2) store<f32>(pc, f32x4.extract_lane(lo, 2), 8);
+  if (width > 3) store<f32>(pc, f32x4.extract_lane(lo, 3), 12);
+  if (width > 4) store<f32>(pc, f32x4.extract_lane(hi, 0), 16);
+  if (width > 5) store<f32>(pc, f32x4.extract_lane(hi, 1), 20);
+  if (width > 6) store<f32>(pc, f32x4.extract_lane(hi, 2), 24);
+}
+
+/** Rows of op(A) at pa, pa + si, …, pa + 3·si (next k: + sk) times one packed panel → 4 rows of C at pc. */
+function block4x8(pa: usize, si: usize, sk: usize, pb: usize, k: i32, pc: usize, rowC: usize, width: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let pb = b + (<usize>n0 << 2);
-  let pa = a + (<usize>(m0 * k) << 2);
+  const pa1 = pa + si, pa2 = pa + 2 * si, pa3 = pa + 3 * si;
+  let o: usize = 0;
+  let a: v128;
   for (let kk = 0; kk < k; kk++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const a0 = splatA(pa);
-    const a1 = splatA(pa + rowA);
-    const a2 = splatA(pa + 2 * rowA);
-    const a3 = splatA(pa + 3 * rowA);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    pb += rowB;
-    pa += 4;
+    a = v128.load32_splat(pa + o);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa1 + o);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa2 + o);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa3 + o);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pb += 32;
+    o += sk;
   }
-  const pc = c + (<usize>(m0 * n + n0) << 2);
-  v128.store(pc, c00); v128.store(pc, c01, 16);
-  v128.store(pc + rowB, c10); v128.store(pc + rowB, c11, 16);
-  v128.store(pc + 2 * rowB, c20); v128.store(pc + 2 * rowB, c21, 16);
-  v128.store(pc + 3 * rowB, c30); v128.store(pc + 3 * rowB, c31, 16);
+  store8(pc, c00, c01, width);
+  store8(pc + rowC, c10, c11, width);
+  store8(pc + 2 * rowC, c20, c21, width);
+  store8(pc + 3 * rowC, c30, c31, width);
 }
 
-/** Rows m0…m0+3, columns n0…n0+3. */
-function block4x4(a: usize, b: usize, c: usize, k: i32, n: i32, m0: i32, n0: i32): void {
-  const rowB = <usize>n << 2;
-  const rowA = <usize>k << 2;
-  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-  let pb = b + (<usize>n0 << 2);
-  let pa = a + (<usize>(m0 * k) << 2);
+/** One row of op(A) at pa (next k: + sk) times one packed panel → one row of C at pc. */
+function block1x8(pa: usize, sk: usize, pb: usize, k: i32, pc: usize, width: i32): void {
+  let c0 = f32x4.splat(0), c1 = c0;
   for (let kk = 0; kk < k; kk++) {
-    const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(splatA(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(splatA(pa + rowA), b0));
-    c2 = f32x4.add(c2, f32x4.mul(splatA(pa + 2 * rowA), b0));
-    c3 = f32x4.add(c3, f32x4.mul(splatA(pa + 3 * rowA), b0));
-    pb += rowB;
-    pa += 4;
+    const a = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(pb, 16)));
+    pb += 32;
+    pa += sk;
   }
-  const pc = c + (<usize>(m0 * n + n0) << 2);
-  v128.store(pc, c0);
-  v128.store(pc + rowB, c1);
-  v128.store(pc + 2 * rowB, c2);
-  v128.store(pc + 3 * rowB, c3);
+  store8(pc, c0, c1, width);
 }
 
-/** Row m0, columns n0…n0+3. */
-function block1x4(a: usize, b: usize, c: usize, k: i32, n: i32, m0: i32, n0: i32): void {
-  const rowB = <usize>n << 2;
-  let c0 = f32x4.splat(0);
-  let pb = b + (<usize>n0 << 2);
-  let pa = a + (<usize>(m0 * k) << 2);
-  for (let kk = 0; kk < k; kk++) {
-    c0 = f32x4.add(c0, f32x4.mul(splatA(pa), v128.load(pb)));
-    pb += rowB;
-    pa += 4;
+/**
+ * C = op(A)·op(B) with op(A) [M, K], op(B) [K, N]; `work` holds K·⌈N/8⌉·8 floats (the packed
+ * panels). `transA`: A is stored [K, M]; `transB`: B is stored [N, K].
+ */
+export function gemm(a: usize, b: usize, c: usize, work: usize, m: i32, k: i32, n: i32, transA: i32, transB: i32): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    memory.fill(c, 0, (<usize>m * <usize>n) << 2);
+    return;
   }
-  v128.store(c + (<usize>(m0 * n + n0) << 2), c0);
-}
-
-/** C = A·B (`work`, the host-kernel work area, is unused). */
-export function gemm(a: usize, b: usize, c: usize, work: usize, m: i32, k: i32, n: i32): void {
-  const n8 = n & ~7;
-  const n4 = n & ~3;
-  const m4 = m & ~3;
-  for (let n0 = 0; n0 < n8; n0 += 8) {
-    for (let m0 = 0; m0 < m4; m0 += 4) block4x8(a, b, c, k, n, m0, n0);
-    for (let m0 = m4; m0 < m; m0++) {
-      block1x4(a, b, c, k, n, m0, n0);
-      block1x4(a, b, c, k, n, m0, n0 + 4);
+  pack(b, work, k, n, transB);
+  // Byte strides of op(A): next row (si), next k (sk).
+  const si: usize = transA ? 4 : <usize>k << 2;
+  const sk: usize = transA ? <usize>m << 2 : 4;
+  const rowC = <usize>n << 2;
+  const panels = (n + 7) >> 3;
+  const panelBytes = <usize>k << 5;
+  for (let m0 = 0; m0 < m; m0 += CHUNK) {
+    const m1 = min(m, m0 + CHUNK);
+    const m4 = m0 + (m1 - m0) / 4 * 4;
+    for (let q = 0; q < panels; q++) {
+      const n0 = q << 3;
+      const width = min(8, n - n0);
+      const pb = work + <usize>q * panelBytes;
+      for (let i = m0; i < m4; i += 4) block4x8(a + <usize>i * si, si, sk, pb, k, c + ((<usize>i * <usize>n + <usize>n0) << 2), rowC, width);
+      for (let i = m4; i < m1; i++) block1x8(a + <usize>i * si, sk, pb, k, c + ((<usize>i * <usize>n + <usize>n0) << 2), width);
     }
   }
-  if (n4 > n8) {
-    for (let m0 = 0; m0 < m4; m0 += 4) block4x4(a, b, c, k, n, m0, n8);
-    for (let m0 = m4; m0 < m; m0++) block1x4(a, b, c, k, n, m0, n8);
-  }
-  // The last N mod 4 columns, element by element (k order), four rows at a time.
-  for (let j = n4; j < n; j++) {
-    let m0 = 0;
-    for (; m0 < m4; m0 += 4) column4(a, b, c, k, n, m0, j);
-    for (; m0 < m; m0++) {
-      let s: f32 = 0;
-      let pa = a + (<usize>(m0 * k) << 2);
-      let pb = b + (<usize>j << 2);
-      for (let kk = 0; kk < k; kk++) {
-        s += load<f32>(pa) * load<f32>(pb);
-        pa += 4;
-        pb += <usize>n << 2;
-      }
-      store<f32>(c + (<usize>(m0 * n + j) << 2), s);
-    }
-  }
-}
-
-/** Rows m0…m0+3 of column j (scalar: the columns past the last multiple of 4). */
-function column4(a: usize, b: usize, c: usize, k: i32, n: i32, m0: i32, j: i32): void {
-  const rowA = <usize>k << 2;
-  const rowB = <usize>n << 2;
-  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-  let pa = a + (<usize>(m0 * k) << 2);
-  let pb = b + (<usize>j << 2);
-  for (let kk = 0; kk < k; kk++) {
-    const bk = load<f32>(pb);
-    s0 += load<f32>(pa) * bk;
-    s1 += load<f32>(pa + rowA) * bk;
-    s2 += load<f32>(pa + 2 * rowA) * bk;
-    s3 += load<f32>(pa + 3 * rowA) * bk;
-    pa += 4;
-    pb += rowB;
-  }
-  const pc = c + (<usize>(m0 * n + j) << 2);
-  store<f32>(pc, s0);
-  store<f32>(pc + rowB, s1);
-  store<f32>(pc + 2 * rowB, s2);
-  store<f32>(pc + 3 * rowB, s3);
 }
