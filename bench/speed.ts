@@ -9,6 +9,7 @@
  *   npx tsx bench/speed.ts                 # every installed fast backend (tensorflow, wasm)
  *   npx tsx bench/speed.ts --backend cpu   # the plain-JS backend (slow: opt-in, small budget)
  *   npx tsx bench/speed.ts --quick --batch 100 --filter 'gaussian|planar'
+ *   npx tsx bench/speed.ts --targets --backend wasm   # only the rows of issue 15's targets (vs PyTorch)
  *
  * The PyTorch rows need `apt-get install python3-torch libopenblas0-pthread` (Debian's
  * /usr/bin/python3); without torch the bench says so and skips them. Timings of single-threaded
@@ -71,6 +72,7 @@ function stepRow(base: Pick<StepRow, 'backend' | 'batch' | 'encoder' | 'likeliho
 
 export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedResult> {
   const quick = options.quick ?? false;
+  const targets = options.targets ?? false;
   const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const out = options.out ?? resolve('bench/results');
   const skipped: string[] = [];
@@ -122,30 +124,33 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
         for (const batch of batches) {
           const n = quick ? 1 : Math.max(1, Math.round(2500 / batch));
           const x = binaryBatch(batch, batch);
-          const hand = handStepper(x);
-          const handRow = stepRow({ backend, batch, encoder: 'hand-written', likelihood: 'bernoulli', variant: 'hand-written tfjs' }, await measure('hand-written', hand, quick ? 1 : Math.max(1, Math.round(n / 3)), maxTime, quick));
-          await hand.dispose();
-          handRow.speedupOverHand = 1;
-          result.steps.push(handRow);
-          bar.tick();
-          log(`  ${backend} b${batch} hand-written: ${fmt(handRow.msPerStep, 2)} ms ±${fmt(handRow.rme)}% (CPU ${fmt(handRow.cpuMsPerStep, 2)} ms)`);
+          // The step table (hand-written, each combination with and without the speed fixes); not with --targets.
+          if (!targets) {
+            const hand = handStepper(x);
+            const handRow = stepRow({ backend, batch, encoder: 'hand-written', likelihood: 'bernoulli', variant: 'hand-written tfjs' }, await measure('hand-written', hand, quick ? 1 : Math.max(1, Math.round(n / 3)), maxTime, quick));
+            await hand.dispose();
+            handRow.speedupOverHand = 1;
+            result.steps.push(handRow);
+            bar.tick();
+            log(`  ${backend} b${batch} hand-written: ${fmt(handRow.msPerStep, 2)} ms ±${fmt(handRow.rme)}% (CPU ${fmt(handRow.cpuMsPerStep, 2)} ms)`);
 
-          for (const c of combos) {
-            for (const variant of ['vaekit', 'vaekit, fix off'] as const) {
-              const stepper = vaekitStepper(`${c.encoder}/${c.likelihood}`, c.config, batch, variant === 'vaekit' ? null : false);
-              let m: Measured;
-              try {
-                m = await measure(`${c.encoder}/${c.likelihood} ${variant}`, stepper, n, maxTime, quick);
-              } finally {
-                await stepper.dispose();
+            for (const c of combos) {
+              for (const variant of ['vaekit', 'vaekit, fix off'] as const) {
+                const stepper = vaekitStepper(`${c.encoder}/${c.likelihood}`, c.config, batch, variant === 'vaekit' ? null : false);
+                let m: Measured;
+                try {
+                  m = await measure(`${c.encoder}/${c.likelihood} ${variant}`, stepper, n, maxTime, quick);
+                } finally {
+                  await stepper.dispose();
+                }
+                const spec = JSON.stringify({ encoder: (c.config as { encoder: unknown }).encoder, prior: (c.config as { prior: unknown }).prior });
+                const row = stepRow({ backend, batch, encoder: c.encoder, likelihood: c.likelihood, variant, spec }, m);
+                row.speedupOverHand = cost(handRow).ms / cost(row).ms;
+                if (variant === 'vaekit') row.matmulMacs = await stepMacs(c.config, batch);
+                result.steps.push(row);
+                bar.tick();
+                log(`  ${backend} b${batch} ${c.encoder}/${c.likelihood} ${variant}: ${fmt(row.msPerStep, 2)} ms ±${fmt(row.rme)}% (CPU ${fmt(row.cpuMsPerStep, 2)} ms, ${fmt(row.speedupOverHand, 2)}× hand)`);
               }
-              const spec = JSON.stringify({ encoder: (c.config as { encoder: unknown }).encoder, prior: (c.config as { prior: unknown }).prior });
-              const row = stepRow({ backend, batch, encoder: c.encoder, likelihood: c.likelihood, variant, spec }, m);
-              row.speedupOverHand = cost(handRow).ms / cost(row).ms;
-              if (variant === 'vaekit') row.matmulMacs = await stepMacs(c.config, batch);
-              result.steps.push(row);
-              bar.tick();
-              log(`  ${backend} b${batch} ${c.encoder}/${c.likelihood} ${variant}: ${fmt(row.msPerStep, 2)} ms ±${fmt(row.rme)}% (CPU ${fmt(row.cpuMsPerStep, 2)} ms, ${fmt(row.speedupOverHand, 2)}× hand)`);
             }
           }
 
@@ -154,17 +159,18 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
           const combo = (encoder: string, likelihood: string) => combos.find((c) => c.encoder === encoder && c.likelihood === likelihood);
           const pairs: [() => Stepper | Promise<Stepper>, () => Stepper | Promise<Stepper>][] = [];
           const gaussBern = combo('gaussian', 'bernoulli');
-          if (gaussBern) pairs.push([() => handStepper(x), () => vaekitStepper('gaussian/bernoulli', gaussBern.config, batch)]);
+          if (gaussBern && !targets) pairs.push([() => handStepper(x), () => vaekitStepper('gaussian/bernoulli', gaussBern.config, batch)]);
           for (const likelihood of ['bernoulli', 'gaussian']) {
             const planar = combo('planar', likelihood);
             const diag = combo('gaussian', likelihood);
-            if (planar && diag) pairs.push([() => vaekitStepper(`planar/${likelihood}`, planar.config, batch), () => vaekitStepper(`gaussian/${likelihood}`, diag.config, batch)]);
+            if (planar && diag && !targets) pairs.push([() => vaekitStepper(`planar/${likelihood}`, planar.config, batch), () => vaekitStepper(`gaussian/${likelihood}`, diag.config, batch)]);
           }
           if (reference) {
             const ref = reference;
             for (const encoder of ['gaussian', 'planar'] as const) {
               const c = combo(encoder, 'bernoulli');
-              if (c) pairs.push([() => vaekitStepper(`${encoder}/bernoulli`, c.config, batch), () => ref.stepper(encoder, batch)]);
+              // --targets: planar only at batch 100 (its only target).
+              if (c && !(targets && encoder === 'planar' && batch !== 100)) pairs.push([() => vaekitStepper(`${encoder}/bernoulli`, c.config, batch), () => ref.stepper(encoder, batch)]);
             }
           }
           for (const [makeA, makeB] of pairs) {
@@ -185,6 +191,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
         // IS throughput: log p̂(x) at K samples per row; vaekit on 1 thread and on worker threads, PyTorch on 1 and 2.
         for (const c of combos) {
           const comparable = c.likelihood === 'bernoulli' && (c.encoder === 'gaussian' || c.encoder === 'planar');
+          if (targets && !(c.encoder === 'gaussian' && c.likelihood === 'bernoulli')) continue;
           const r = await evalThroughput(c, { backend, samples: isSamples, rows: quick ? 2 : comparable ? 50 : 10, rounds: quick || !comparable ? 1 : 6, reference });
           result.evaluation.push(...r.rows);
           result.paired.push(...r.paired);
@@ -194,7 +201,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
 
         const gauss = combos.find((c) => c.encoder === 'gaussian' && c.likelihood === 'bernoulli');
         const profileConfig: Combination['config'] = gauss?.config ?? { latentDim: LATENT, dataDim: DIM, encoder: { type: 'gaussian', hidden: HIDDEN }, prior: { type: 'standard-normal' }, likelihood: { type: 'bernoulli', hidden: HIDDEN }, seed: 1 };
-        for (const batch of batches) {
+        for (const batch of targets ? [] : batches) {
           const s = vaekitStepper('gaussian/bernoulli', profileConfig, batch);
           try {
             result.profile.push(await profileStep(backend, batch, quick, s));
@@ -238,6 +245,7 @@ export function program(): Command {
   return new Command('speed')
     .description('Training-step and evaluation speed per backend and plugin combination, against a hand-written tfjs step and the project\'s PyTorch reference, measured interleaved.')
     .option('--quick', 'tiny budget (for tests; not for comparison)')
+    .option('--targets', 'only the rows of the PyTorch targets: vaekit ÷ PyTorch steps (gaussian at every batch, planar at 100) and the gaussian IS throughput')
     .option('--backend <names>', 'auto (tensorflow if installed, then wasm), all (adds cpu), or a list: tensorflow,wasm,cpu', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--batch <sizes>', 'batch sizes (default 100,1000)', positiveInts('--batch'))
     .option('--filter <regex>', 'only combinations whose "encoder/likelihood" matches')
@@ -258,6 +266,7 @@ export function program(): Command {
 export function parseOptions(argv: string[]): SpeedOptions {
   const o = program().exitOverride().configureOutput({ writeErr: () => {} }).parse(argv, { from: 'user' }).opts<{
     quick?: boolean;
+    targets?: boolean;
     backend?: string[];
     batch?: number[];
     filter?: string;
@@ -271,6 +280,7 @@ export function parseOptions(argv: string[]): SpeedOptions {
   }>();
   return {
     ...(o.quick ? { quick: true } : {}),
+    ...(o.targets ? { targets: true } : {}),
     ...(o.backend ? { backends: o.backend } : {}),
     ...(o.batch ? { batches: o.batch } : {}),
     ...(o.filter ? { filter: new RegExp(o.filter) } : {}),

@@ -25,7 +25,7 @@ export function checks(r: SpeedResult): Check[] {
     r.steps.find((s) => s.backend === backend && s.batch === batch && s.encoder === encoder && s.likelihood === likelihood && s.variant === variant);
   for (const backend of r.backends) {
     const unit = backend === 'tensorflow' ? 'wall ms' : 'CPU ms';
-    for (const batch of [...new Set(r.steps.filter((s) => s.backend === backend).map((s) => s.batch))]) {
+    for (const batch of [...new Set([...r.steps, ...r.paired].filter((s) => s.backend === backend).map((s) => s.batch))]) {
       const where = `${backend}, batch ${batch}`;
       const pairedOf = (numerator: string, denominator: string) =>
         r.paired.find((q) => q.backend === backend && q.batch === batch && q.numerator === numerator && q.denominator === denominator);

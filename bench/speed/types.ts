@@ -2,6 +2,8 @@
 
 export interface SpeedOptions {
   quick?: boolean;
+  /** Only the rows of the PyTorch targets (no step table, hand-written, planar ÷ gaussian or profile rows). */
+  targets?: boolean;
   /** `auto` (tensorflow if installed, then wasm), `all` (adds cpu) or a list. */
   backends?: string[];
   batches?: number[];

@@ -169,7 +169,23 @@ describe('speed benchmark', () => {
     expect(lines[0]).toMatch(/^speed: PyTorch 1\.\d+/);
   });
 
+  it.skipIf(otherBackend || !torchHere)('with --targets measures only the target rows: vaekit ÷ PyTorch steps (planar at batch 100 only) and the gaussian IS throughput', async () => {
+    const r = await runSpeedBench({ quick: true, targets: true, backends: ['wasm'], batches: [100, 200], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: () => {} });
+    expect(r.steps).toEqual([]);
+    expect(r.profile).toEqual([]);
+    expect(r.paired.filter((q) => !/ IS /.test(q.numerator)).map((q) => `${q.batch} ${q.numerator} ÷ ${q.denominator}`)).toEqual([
+      '100 gaussian/bernoulli ÷ PyTorch gaussian',
+      '100 planar/bernoulli ÷ PyTorch planar',
+      '200 gaussian/bernoulli ÷ PyTorch gaussian',
+    ]);
+    expect(new Set(r.evaluation.map((e) => e.encoder))).toEqual(new Set(['gaussian']));
+    // The checks still report the targets (found from the paired rows, with no step table).
+    expect(r.checks.some((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '))).toBe(true);
+  });
+
   it('parses its flags with commander and rejects unknown or malformed ones', () => {
+    expect(parseOptions(['--targets']).targets).toBe(true);
+    expect(parseOptions([]).targets).toBeUndefined();
     const o = parseOptions(['--quick', '--backend', 'wasm,cpu', '--batch', '100,1000', '--filter', 'planar', '--max-time', '2', '--samples', '500', '--no-pytorch']);
     expect(o).toMatchObject({ quick: true, backends: ['wasm', 'cpu'], batches: [100, 1000], maxTime: 2, isSamples: 500, python: false });
     expect(o.filter!.test('planar/bernoulli')).toBe(true);
