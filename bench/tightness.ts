@@ -1,9 +1,10 @@
 /**
  * The tightness benchmark: how tight is each encoder's bound?
  *
- * For a list of plugin combinations (default: the gaussian, planar, realnvp and hierarchical
- * encoders that are registered; standard-normal prior; Bernoulli decoder; 784-200-200 / latent-50
- * tanh networks as in Burda et al. 2015, arXiv:1509.00519), every model is trained with the same
+ * For a list of plugin combinations (default: the gaussian, planar and realnvp encoders for
+ * --quick, the hierarchical one too for the other modes, where registered; standard-normal
+ * prior; Bernoulli decoder; 784-200-200 / latent-50 tanh networks as in Burda et al. 2015,
+ * arXiv:1509.00519), every model is trained with the same
  * budget and seeds on dynamically binarised MNIST and evaluated on a fixed binarisation of the
  * test set: test ELBO, IWAE_K, log p̂(x), gap = log p̂(x) − ELBO and the amortisation gap
  * (Cremer, Li & Duvenaud 2018, arXiv:1801.03558). With `--frozen-decoder`, every encoder is also
@@ -30,6 +31,9 @@ import { plural } from '../src/plot/plural.js';
 import { buildTable, formatReport, type RunInfo, type TableRecord } from './tightness/report.js';
 import { runPool, type PoolJob } from './tightness/pool.js';
 import { StatusBoard } from './tightness/display.js';
+import { EVAL_SECONDS_PER_ROW_SAMPLE, RunProgress, STEP_SECONDS, formatProgressLine, jobCost, jobFraction, totalCost } from './tightness/progress.js';
+
+export { EVAL_SECONDS_PER_ROW_SAMPLE, STEP_SECONDS };
 import { defaultCombos, loadCombos, registeredEncoders } from './tightness/combos.js';
 import { mergeShards, parseShard, shardFiles, shardSeeds, type ShardFile } from './tightness/shard.js';
 import type { Combo, Job, JobResult, Settings } from './tightness/types.js';
@@ -50,7 +54,12 @@ export const REFERENCES: string[] = [
     'test NLL −log p(x) ≈ 86.76 nats (log p̂(x) = −86.76, estimated with k = 5000), after 3,280 epochs of 60,000 rows (the `--paper` schedule), dynamic binarisation.',
 ];
 
-type Mode = Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & { seeds: number; frozen: boolean };
+type Mode = Omit<Settings, 'backend' | 'data' | 'iwaeSamples'> & {
+  seeds: number;
+  frozen: boolean;
+  /** The encoders run without --encoders (all default encoders when absent). */
+  encoders?: string[];
+};
 const FULL_EVAL = {
   testRows: 10000,
   testBinarizeSeed: 0,
@@ -83,11 +92,15 @@ export const MODES: Record<'quick' | 'full' | 'standard' | 'paper', Mode> = {
     schedule: PAPER_SCHEDULE,
     k: 5000,
   },
+  /**
+   * `npm start`: the budget at which both flows' frozen-decoder Δ gap intervals exclude zero
+   * (README, "The main job"; test/bench/tightness-readme.test.ts checks the README states these).
+   */
   quick: {
     trainRows: 3000,
     testRows: 200,
     testBinarizeSeed: 0,
-    epochs: 3,
+    epochs: 6,
     batchSize: 100,
     learningRate: 1e-3,
     objective: { type: 'elbo', samples: 1 },
@@ -101,8 +114,9 @@ export const MODES: Record<'quick' | 'full' | 'standard' | 'paper', Mode> = {
     amortLearningRate: 1e-2,
     amortSamples: 5,
     amortEvalSamples: 20,
-    seeds: 3,
+    seeds: 6,
     frozen: true,
+    encoders: ['gaussian', 'planar', 'realnvp'],
   },
   full: {
     trainRows: 60000,
@@ -141,11 +155,11 @@ const positive = (name: string) => (v: string) => {
 export function program(): Command {
   return new Command('tightness')
     .description('Train each encoder with the same budget and seeds; report test ELBO, IWAE_K, log p̂(x), gap and amortisation gap (co-trained and frozen-decoder tables).')
-    .option('--quick', 'small budget (default): 3000 rows, 3 epochs, 200 test rows, K=500, 3 seeds, frozen-decoder table; ~10 min on 2 cores')
+    .option('--quick', 'the default (npm start): gaussian, planar, realnvp; 3000 rows × 6 epochs, 6 seeds, 200 test rows, IWAE_100, K=500, frozen-decoder table; ≈ 2 min on 2 idle cores')
     .option('--standard', 'all 60000 training rows, 100 epochs, all 10000 test rows (fixed binarisation), IWAE_5000 and log p̂ with K=5000; prints the expected wall time first')
     .option('--paper', 'as --standard with Burda et al. 2015\'s schedule: 3^i epochs at lr 1e-3·10^(−i/7), i = 0…7 (3280 epochs); prints the expected wall time first')
     .option('--full', 'the papers\' data sizes: 60000 training / 10000 test rows, 100 epochs, log p̂ with K=5000 (Burda et al. trained 3280 epochs: pass --epochs 3280 for that)')
-    .option('--encoders <names>', 'comma-separated encoders from the default list (gaussian, planar, realnvp, hierarchical) or any registered encoder type')
+    .option('--encoders <names>', 'comma-separated encoders from the default list (gaussian, planar, realnvp, hierarchical) or any registered encoder type (default: gaussian, planar, realnvp for --quick; all four otherwise)')
     .option('--config <file>', 'a JSON list of combinations: [{ "name": "…", "model": { latentDim, encoder, prior, likelihood } }] or bare model sections')
     .option('--plugin <path...>', 'module(s) default-exporting an inversify ContainerModule with user plugins (used with --config)')
     .option('--baseline <name>', 'the combination differences are taken from, and whose decoder is frozen (default: gaussian, else the first)')
@@ -174,6 +188,7 @@ export function program(): Command {
     .option('--backend <name>', 'tfjs backend of the workers: auto, tensorflow, wasm, cpu', 'auto')
     .option('--shard <i/n>', 'run only the seeds at positions j ≡ i (mod n) of the seed list (0 ≤ i < n; each seed\'s baseline before its frozen runs) and write their per-seed results to <out>/<name>.shard-<i>-of-<n>.json')
     .option('--merge <dir...>', 'assemble tables, intervals and chart from shard files (directories or files) of one run; refuses shards of different settings')
+    .option('--quiet', 'no progress output on stderr (no bar, no per-job lines); the tables still go to stdout')
     .option('--out <dir>', 'where tightness.md, .json and .png go', 'runs/tightness')
     .option('--name <base>', 'file name base of the outputs', 'tightness');
 }
@@ -209,6 +224,7 @@ interface Options {
   merge?: string[];
   workers?: number;
   backend: string;
+  quiet?: boolean;
   out: string;
   name: string;
 }
@@ -271,7 +287,7 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     combos = loadCombos(JSON.parse(readFileSync(opts.config, 'utf8')) as unknown, opts.config);
   } else {
     const available = await registeredEncoders(plugins);
-    combos = defaultCombos(opts.encoders?.split(',').map((s) => s.trim()).filter(Boolean), available);
+    combos = defaultCombos(opts.encoders?.split(',').map((s) => s.trim()).filter(Boolean) ?? mode.encoders, available);
   }
   if (opts.objectives) combos = combosByObjective(combos, parseObjectives(opts.objectives));
   const baseline = opts.baseline ?? (combos.some((c) => c.name === 'gaussian') ? 'gaussian' : combos[0]!.name);
@@ -312,24 +328,45 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
     const est = estimateWallSeconds(settings, combos.length, seeds.length, frozen, Math.min(workers, jobs.length));
     process.stdout.write(`tightness --${modeName}: ${jobs.length} jobs; expected wall time ≈ ${formatDuration(est)} on ${Math.min(workers, jobs.length)} idle core(s) (${ESTIMATE_NOTE})\n`);
   }
-  const board = new StatusBoard(Math.min(workers, jobs.length), jobs.length);
+  const quiet = opts.quiet === true || process.env.VAEKIT_QUIET === '1';
+  const board = new StatusBoard(Math.min(workers, jobs.length), jobs.length, process.stderr, { quiet });
   const t0 = Date.now();
+  const cost = jobCost(settings);
+  const progress = new RunProgress(jobs.length);
+  let jobsDone = 0;
+  const showProgress = () => {
+    const elapsed = (Date.now() - t0) / 1000;
+    board.progress(formatProgressLine(progress.fraction(), jobsDone, jobs.length, elapsed, progress.remainingSeconds(elapsed)));
+  };
+  // The bar's clock moves between status messages too.
+  const ticker = setInterval(showProgress, 1000);
+  ticker.unref();
   let outcome;
   try {
     outcome = await runPool(jobs, workers, {
       onReady: (w, backend) => board.set(w, `ready (${backend} backend)`),
       onStart: (w, job) => board.set(w, `${job.id}: starting`),
-      onStatus: (w, job, text) => board.set(w, `${job.id}: ${text}`, !text.startsWith('eval bounds')),
+      onStatus: (w, job, text, stage) => {
+        if (stage) progress.set(job.id, jobFraction(cost, stage));
+        board.set(w, `${job.id}: ${text}`, !text.startsWith('eval bounds'));
+        showProgress();
+      },
       onDone: (w, job, r) => {
+        jobsDone++;
+        progress.set(job.id, 1);
         board.done(`${job.id}: ELBO ${r.elbo.mean.toFixed(2)}, log p̂ ${r.logLikelihood.mean.toFixed(2)}, ${(r.trainSeconds + r.evalSeconds).toFixed(0)} s`);
         board.set(w, 'idle');
+        showProgress();
       },
       onError: (w, job, message) => {
+        jobsDone++;
+        progress.set(job.id, 1);
         board.done(`${job.id}: FAILED ${message.split('\n')[0]}`);
         board.set(w, 'idle');
       },
-    }, { TIGHTNESS_BACKEND: opts.backend });
+    }, { TIGHTNESS_BACKEND: opts.backend, ...(quiet ? { VAEKIT_QUIET: '1' } : {}) });
   } finally {
+    clearInterval(ticker);
     board.stop();
     rmSync(work, { recursive: true, force: true });
   }
@@ -376,19 +413,12 @@ export async function main(argv: string[]): Promise<{ tables: TableRecord[]; fil
   });
 }
 
-/** Seconds per 100-row training step, one worker: mean over the 24 jobs of bench/results/examples/tightness.json (2 idle cores). */
-export const STEP_SECONDS = 0.0199;
-/** Evaluation seconds per (test row × sample), one worker, from the same run (amortisation steps counted as 3 samples each). */
-export const EVAL_SECONDS_PER_ROW_SAMPLE = 3.35e-5;
-const ESTIMATE_NOTE = 'estimated as jobs × (steps × 19.9 ms + test rows × samples × 33.5 µs) / workers, per-step and per-sample costs measured in the committed --quick run';
+const ESTIMATE_NOTE = `estimated as jobs × (steps × ${(STEP_SECONDS * 1000).toFixed(1)} ms + test rows × samples × ${(EVAL_SECONDS_PER_ROW_SAMPLE * 1e6).toFixed(1)} µs) / workers, per-step and per-sample costs measured in the committed --quick run`;
 
-/** Expected wall time of a run: the per-job training steps and evaluation samples times the measured unit costs, over the workers. */
+/** Expected wall time of a run: the per-job training steps and evaluation samples times the measured unit costs (jobCost), over the workers. */
 export function estimateWallSeconds(s: Settings, combos: number, seeds: number, frozen: boolean, workers: number): number {
-  const steps = Math.ceil(s.trainRows / s.batchSize) * s.epochs;
-  const rowSamples =
-    s.testRows * (s.llSamples + s.iwaeSamples.reduce((a, k) => a + k, 0) + s.elboSamples) + Math.min(s.amortRows, s.testRows) * s.amortSteps * s.amortSamples * 3;
   const jobs = combos * seeds * (frozen ? 2 : 1);
-  return (jobs * (steps * STEP_SECONDS + rowSamples * EVAL_SECONDS_PER_ROW_SAMPLE)) / Math.max(1, workers);
+  return (jobs * totalCost(jobCost(s))) / Math.max(1, workers);
 }
 
 export function formatDuration(seconds: number): string {

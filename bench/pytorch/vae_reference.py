@@ -14,7 +14,8 @@ Commands:
     serve                  JSON lines on stdin/stdout, for the speed bench (bench/speed/): the bench
                            interleaves blocks of PyTorch steps with blocks of vaekit steps.
     time-step              time training steps: --encoder gaussian|planar --batch 100 --steps 200
-    train                  train on IDX images and report the test ELBO and log p̂(x) (JSON)
+    train                  train on IDX images and report the test ELBO and log p̂(x) (JSON);
+                           --init glorot|pytorch, --binarized-test (bench/parity.ts uses both)
     info                   torch version, BLAS, threads (JSON)
 
 Run it as the speed bench does, so PyTorch is measured at its best:
@@ -41,36 +42,45 @@ LATENT = 50
 LOG_2PI = math.log(2 * math.pi)
 
 
-def glorot(i, o, gen):
-    lim = math.sqrt(6 / (i + o))
-    return torch.nn.Parameter((torch.rand(i, o, generator=gen) * 2 - 1) * lim)
+def uniform(shape, lim, gen):
+    return torch.nn.Parameter((torch.rand(*shape, generator=gen) * 2 - 1) * lim)
 
 
 class Dense(torch.nn.Module):
-    """y = x W + b with W [in, out] (the layout vaekit uses), Glorot-uniform W, zero b."""
+    """y = x W + b with W [in, out] (the layout vaekit uses).
 
-    def __init__(self, i, o, gen):
+    init "glorot" (vaekit's default): W ~ U(±√(6/(in+out))), b = 0.
+    init "pytorch" (torch.nn.Linear's default): W and b ~ U(±1/√in).
+    """
+
+    def __init__(self, i, o, gen, init="glorot"):
         super().__init__()
-        self.w = glorot(i, o, gen)
-        self.b = torch.nn.Parameter(torch.zeros(o))
+        if init == "glorot":
+            self.w = uniform((i, o), math.sqrt(6 / (i + o)), gen)
+            self.b = torch.nn.Parameter(torch.zeros(o))
+        elif init == "pytorch":
+            self.w = uniform((i, o), 1 / math.sqrt(i), gen)
+            self.b = uniform((o,), 1 / math.sqrt(i), gen)
+        else:
+            raise ValueError(f"init: expected 'glorot' or 'pytorch'; got {init!r}")
 
     def forward(self, x):
         return torch.addmm(self.b, x.reshape(-1, x.shape[-1]), self.w).reshape(*x.shape[:-1], -1)
 
 
 class Vae(torch.nn.Module):
-    def __init__(self, encoder="gaussian", steps=10, seed=1):
+    def __init__(self, encoder="gaussian", steps=10, seed=1, init="glorot"):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.kind = encoder
         self.steps = steps if encoder == "planar" else 0
-        self.enc = torch.nn.ModuleList([Dense(DIM, HIDDEN, gen), Dense(HIDDEN, HIDDEN, gen)])
-        self.mu = Dense(HIDDEN, LATENT, gen)
-        self.log_std = Dense(HIDDEN, LATENT, gen)
+        self.enc = torch.nn.ModuleList([Dense(DIM, HIDDEN, gen, init), Dense(HIDDEN, HIDDEN, gen, init)])
+        self.mu = Dense(HIDDEN, LATENT, gen, init)
+        self.log_std = Dense(HIDDEN, LATENT, gen, init)
         if self.steps:
             # One joined head for all steps: u [D], w [D], b [1] per step.
-            self.flow = Dense(HIDDEN, self.steps * (2 * LATENT + 1), gen)
-        self.dec = torch.nn.ModuleList([Dense(LATENT, HIDDEN, gen), Dense(HIDDEN, HIDDEN, gen), Dense(HIDDEN, DIM, gen)])
+            self.flow = Dense(HIDDEN, self.steps * (2 * LATENT + 1), gen, init)
+        self.dec = torch.nn.ModuleList([Dense(LATENT, HIDDEN, gen, init), Dense(HIDDEN, HIDDEN, gen, init), Dense(HIDDEN, DIM, gen, init)])
 
     def encode(self, x):
         h = torch.tanh(self.enc[1](torch.tanh(self.enc[0](x))))
@@ -119,9 +129,9 @@ class Vae(torch.nn.Module):
 
 
 class Trainer:
-    def __init__(self, encoder, batch, seed=1, lr=1e-3):
+    def __init__(self, encoder, batch, seed=1, lr=1e-3, init="glorot"):
         torch.manual_seed(seed)
-        self.model = Vae(encoder, seed=seed)
+        self.model = Vae(encoder, seed=seed, init=init)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr)
         gen = torch.Generator().manual_seed(batch)
         self.x = (torch.rand(batch, DIM, generator=gen) < 0.13).float()
@@ -271,7 +281,7 @@ def train(a):
     torch.manual_seed(a.seed)
     xs = read_idx_images(a.train_idx, a.train_rows)
     xt = read_idx_images(a.test_idx, a.test_rows)
-    t = Trainer(a.encoder, a.batch_size, a.seed, a.learning_rate)
+    t = Trainer(a.encoder, a.batch_size, a.seed, a.learning_rate, a.init)
     gen = torch.Generator().manual_seed(a.seed)
     steps = 0
     started = time.perf_counter()
@@ -282,15 +292,25 @@ def train(a):
             t.step(x)
             steps += 1
     seconds = time.perf_counter() - started
-    xb = torch.bernoulli(xt, generator=torch.Generator().manual_seed(0))  # one fixed binarisation
+    if a.binarized_test:
+        if ((xt != 0) & (xt != 1)).any():
+            raise ValueError(f"--binarized-test: {a.test_idx} has pixels other than 0 and 255")
+        xb = xt  # the rows as given (e.g. vaekit's static binarisation, written by bench/parity.ts)
+    else:
+        xb = torch.bernoulli(xt, generator=torch.Generator().manual_seed(0))  # one fixed binarisation
+    started = time.perf_counter()
     with torch.no_grad():
         elbo = torch.stack([t.model.elbo(xb) for _ in range(a.elbo_samples)]).mean(0)
     ll = torch.cat([log_likelihood(t.model, xb[i:i + 100], a.samples) for i in range(0, xb.shape[0], 100)])
-    print(json.dumps({
-        "encoder": a.encoder, "epochs": a.epochs, "steps": steps, "trainSeconds": seconds,
-        "msPerStep": 1000 * seconds / max(1, steps), "testRows": xb.shape[0],
+    out = {
+        "encoder": a.encoder, "init": a.init, "seed": a.seed, "epochs": a.epochs, "trainRows": xs.shape[0], "steps": steps,
+        "trainSeconds": seconds, "evalSeconds": time.perf_counter() - started, "cpuSeconds": time.process_time(),
+        "msPerStep": 1000 * seconds / max(1, steps), "testRows": xb.shape[0], "samples": a.samples,
         "elbo": elbo.mean().item(), "logLikelihood": ll.mean().item(), "gap": (ll - elbo.double()).mean().item(),
-    }))
+    }
+    if a.per_row:
+        out["perRow"] = {"elbo": elbo.tolist(), "logLikelihood": ll.tolist()}
+    print(json.dumps(out))
 
 
 def main():
@@ -316,6 +336,11 @@ def main():
     tr.add_argument("--samples", type=int, default=1000, help="K of log p̂(x)")
     tr.add_argument("--elbo-samples", type=int, default=10)
     tr.add_argument("--seed", type=int, default=1)
+    tr.add_argument("--init", choices=["glorot", "pytorch"], default="glorot",
+                    help="weight initialisation: glorot (vaekit's default) or pytorch (nn.Linear's U(±1/√fan_in) for W and b)")
+    tr.add_argument("--binarized-test", action="store_true",
+                    help="the test file is already binarised (pixels 0 or 255): use it as it is")
+    tr.add_argument("--per-row", action="store_true", help="also print the per-row ELBO and log p̂(x)")
     a = p.parse_args()
     if a.cmd == "serve":
         serve(a.threads)

@@ -1,28 +1,39 @@
 /**
- * Progress of the benchmark's workers: on a terminal, one status line per worker redrawn in
- * place under the finished-job log; otherwise plain lines (job starts, epochs, results).
+ * Progress of the benchmark's workers: on a terminal, one status line per worker and a progress
+ * bar with the ETA, redrawn in place under the finished-job log; otherwise plain lines (job
+ * starts, epochs, results) and no bar. `quiet` (or VAEKIT_QUIET=1) prints nothing.
  */
 export class StatusBoard {
   private readonly lines: string[];
+  private bar: string | null = null;
   private drawn = 0;
   private finished = 0;
   private last = 0;
   private readonly tty: boolean;
+  private readonly quiet: boolean;
 
   constructor(
     workers: number,
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    { quiet = process.env.VAEKIT_QUIET === '1' }: { quiet?: boolean } = {},
   ) {
     this.lines = Array.from({ length: workers }, () => 'starting');
-    this.tty = stream.isTTY === true && process.env.VAEKIT_QUIET !== '1';
+    this.quiet = quiet;
+    this.tty = stream.isTTY === true && !quiet;
   }
 
   /** Worker `w`'s status; `important` lines are printed in plain mode too. */
   set(w: number, text: string, important = true): void {
     this.lines[w] = text;
     if (this.tty) this.redraw();
-    else if (important && process.env.VAEKIT_QUIET !== '1') this.stream.write(`[worker ${w + 1}] ${text}\n`);
+    else if (important && !this.quiet) this.stream.write(`[worker ${w + 1}] ${text}\n`);
+  }
+
+  /** The progress line under the workers' (drawn on a terminal only). */
+  progress(line: string): void {
+    this.bar = line;
+    if (this.tty) this.redraw();
   }
 
   /** A finished job (kept above the status lines). */
@@ -33,7 +44,7 @@ export class StatusBoard {
       this.clear();
       this.stream.write(`${line}\n`);
       this.redraw(true);
-    } else if (process.env.VAEKIT_QUIET !== '1') this.stream.write(`${line}\n`);
+    } else if (!this.quiet) this.stream.write(`${line}\n`);
   }
 
   stop(): void {
@@ -51,7 +62,9 @@ export class StatusBoard {
     this.last = now;
     this.clear();
     const width = Math.max(40, (this.stream.columns || 100) - 1);
-    for (const [i, l] of this.lines.entries()) this.stream.write(`worker ${i + 1}: ${l}`.slice(0, width) + '\n');
-    this.drawn = this.lines.length;
+    const lines = this.lines.map((l, i) => `worker ${i + 1}: ${l}`);
+    if (this.bar !== null) lines.push(this.bar);
+    for (const l of lines) this.stream.write(l.slice(0, width) + '\n');
+    this.drawn = lines.length;
   }
 }

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker, Job, JobResult, ToWorker } from './types.js';
+import type { JobStage } from './progress.js';
 
 export const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -15,7 +16,7 @@ export interface PoolJob {
 export interface PoolEvents {
   onReady?: (worker: number, backend: string) => void;
   onStart?: (worker: number, job: Job) => void;
-  onStatus?: (worker: number, job: Job, text: string) => void;
+  onStatus?: (worker: number, job: Job, text: string, stage?: JobStage) => void;
   onDone?: (worker: number, job: Job, result: JobResult) => void;
   onError?: (worker: number, job: Job, message: string) => void;
 }
@@ -122,7 +123,7 @@ export async function runPool(jobs: readonly PoolJob[], workers: number, events:
         const job = busy[w];
         if (!job) return;
         if (m.type === 'status') {
-          events.onStatus?.(w, job, m.text);
+          events.onStatus?.(w, job, m.text, m.stage);
           return;
         }
         busy[w] = null;

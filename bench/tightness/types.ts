@@ -1,4 +1,5 @@
 /** Messages and records shared by the tightness benchmark's parent process and its workers. */
+import type { JobStage } from './progress.js';
 import type { ImportanceDiagnostics } from '../../src/eval/importance-diagnostics.js';
 import type { Estimate } from '../../src/eval/stats.js';
 
@@ -88,6 +89,8 @@ export interface JobResult {
   secondsPerEpoch: number;
   trainSeconds: number;
   evalSeconds: number;
+  /** CPU seconds the worker process spent on the job (training and evaluation; process.cpuUsage). */
+  cpuSeconds?: number;
   /** Training objective over the last epoch. */
   finalTrainBound: number;
   klExact: boolean;
@@ -110,6 +113,6 @@ export type ToWorker = { type: 'job'; job: Job } | { type: 'exit' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
-  | { type: 'status'; id: string; text: string }
+  | { type: 'status'; id: string; text: string; stage?: JobStage }
   | { type: 'result'; result: JobResult }
   | { type: 'error'; id: string; message: string };

@@ -19,6 +19,7 @@ import { amortizationGap } from '../../src/eval/amortization-gap.js';
 import { subset } from '../../src/data/batches.js';
 import { evaluateBounds } from './evaluate.js';
 import type { FromWorker, Job, JobResult, Settings, ToWorker } from './types.js';
+import type { JobStage } from './progress.js';
 import { plural } from '../../src/plot/plural.js';
 
 function send(m: FromWorker): void {
@@ -89,11 +90,12 @@ async function frozenSource(job: Job, plugins: ContainerModule[]): Promise<Froze
 }
 
 /** Trains (co-trained or against a frozen decoder) and evaluates one model. */
-export async function runJob(job: Job, status: (text: string) => void = () => {}): Promise<JobResult> {
+export async function runJob(job: Job, status: (text: string, stage?: JobStage) => void = () => {}): Promise<JobResult> {
   const s = job.settings;
   const plugins = await loadPluginModules(job.plugins);
   const trainSet = loadSplit(s, 'train');
   const testSet = loadSplit(s, 'test');
+  let epochsDone = 0;
   const trainOptions = {
     epochs: s.epochs,
     batchSize: s.batchSize,
@@ -101,7 +103,11 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
     objective: job.combo.objective ?? s.objective,
     seed: job.seed,
     progress: false,
-    log: (line: string) => status(`train ${line}`),
+    log: (line: string) => {
+      // One "epoch e/E …" line per finished epoch (also across a schedule's chained phases).
+      if (line.startsWith('epoch ')) epochsDone++;
+      status(`train ${line}`, { stage: 'train', epochsDone, epochs: s.epochs });
+    },
   };
   status(`start (${plural(trainSet.rows, 'row')} × ${plural(s.epochs, 'epoch')})`);
   const evaluate = async (vae: Vae, history: History, frozenUnchanged?: boolean): Promise<JobResult> => {
@@ -113,9 +119,9 @@ export async function runJob(job: Job, status: (text: string) => void = () => {}
       batchSize: s.evalBatchSize,
       chunk: s.chunk,
       seed: job.seed + 1000,
-      onBatch: (done) => status(`eval bounds ${done}/${testSet.rows} rows`),
+      onBatch: (done) => status(`eval bounds ${done}/${testSet.rows} rows`, { stage: 'bounds', rowsDone: done, rows: testSet.rows }),
     });
-    status(`eval amortisation gap (${Math.min(s.amortRows, testSet.rows)} rows, ${s.amortSteps} steps)`);
+    status(`eval amortisation gap (${Math.min(s.amortRows, testSet.rows)} rows, ${s.amortSteps} steps)`, { stage: 'amortization' });
     const a = Math.min(s.amortRows, testSet.rows);
     const am = await amortizationGap(vae, subset(testSet, 0, a), {
       steps: s.amortSteps,
@@ -214,7 +220,10 @@ async function main(): Promise<void> {
     const job = m.job;
     queue = queue.then(async () => {
       try {
-        const result = await runJob(job, (text) => send({ type: 'status', id: job.id, text }));
+        const cpu0 = process.cpuUsage();
+        const result = await runJob(job, (text, stage) => send({ type: 'status', id: job.id, text, ...(stage ? { stage } : {}) }));
+        const cpu = process.cpuUsage(cpu0);
+        result.cpuSeconds = (cpu.user + cpu.system) / 1e6;
         send({ type: 'result', result });
       } catch (e) {
         send({ type: 'error', id: job.id, message: (e as Error).stack ?? String(e) });

