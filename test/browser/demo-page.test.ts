@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianPackage, requires } from '../support/requires.js';
+import { BACKEND_INDEPENDENT_RUN, debianPackage, requires, requiresForEach } from '../support/requires.js';
 import { serveStatic } from '../support/static-server.js';
 import { selectBackend } from '../../plugins/browser.js';
 import { runExplorer, DEFAULT_SETTINGS, type ExplorerSettings } from '../../demo/src/explorer-run.js';
@@ -47,6 +47,7 @@ interface Row {
 }
 
 describe('the demo page in headless Chromium', () => {
+  requiresForEach(BACKEND_INDEPENDENT_RUN);
   let out: string;
   let profile: string;
   let base: string;
@@ -59,7 +60,7 @@ describe('the demo page in headless Chromium', () => {
   let pageElbo: number[] = [];
 
   beforeAll(async () => {
-    if (CHROMIUM_PACKAGE.missing() !== null) return;
+    if (CHROMIUM_PACKAGE.missing() !== null || BACKEND_INDEPENDENT_RUN.missing() !== null) return;
     out = mkdtempSync(join(tmpdir(), 'vaekit-demo-'));
     // `npm run build:demo`, into a temporary folder.
     execFileSync('npx', ['tsx', 'demo/build-example.ts'], { stdio: 'pipe', timeout: 600_000 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianPackage, requires } from '../support/requires.js';
+import { BACKEND_INDEPENDENT_RUN, debianPackage, requires, requiresForEach } from '../support/requires.js';
 import { serveStatic } from '../support/static-server.js';
 import { selectBackend } from '../../plugins/browser.js';
 import { runLinearGaussian, type RunReport } from './fixtures/linear-gaussian-run.js';
@@ -31,12 +31,13 @@ const CHROMIUM_ARGS = [
 const SHOT_DIR = process.env.VAEKIT_SCREENSHOT_DIR ?? join(tmpdir(), 'vaekit-browser-shots');
 
 describe('a VAE trained in headless Chromium on the wasm backend', () => {
+  requiresForEach(BACKEND_INDEPENDENT_RUN);
   let dir: string;
   let close: (() => Promise<void>) | undefined;
   let base: string;
   let browserReport: RunReport | undefined;
   beforeAll(async () => {
-    if (CHROMIUM_PACKAGE.missing() !== null) return;
+    if (CHROMIUM_PACKAGE.missing() !== null || BACKEND_INDEPENDENT_RUN.missing() !== null) return;
     dir = mkdtempSync(join(tmpdir(), 'vaekit-page-'));
     await build({
       entryPoints: ['test/browser/fixtures/train-page.ts'],

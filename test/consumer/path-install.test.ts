@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BACKEND_INDEPENDENT_RUN, requiresForEach } from '../support/requires.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const env = { ...process.env, VAEKIT_BACKEND: 'wasm', VAEKIT_QUIET: '1', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
@@ -32,6 +33,7 @@ function run(cmd: string, args: string[], cwd: string, timeout = 240_000) {
 const OFFLINE = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|ENOTCACHED)\b/;
 
 describe('a fresh clone installed as a path dependency', () => {
+  requiresForEach(BACKEND_INDEPENDENT_RUN);
   it('builds on install (prepare), imports as vaekit and trains and scores a tiny model', async (ctx) => {
     if (run('git', ['--version'], work).status !== 0) ctx.skip('needs git (to clone the repository)');
     if (!existsSync(join(repo, '.git'))) ctx.skip(`${repo} is not a git checkout, so there is no clone to install`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'vitest';
+import { beforeEach, type TestContext } from 'vitest';
 import { tf } from '../../src/core/tf.js';
 import { FASHION_MNIST_FOLDER } from '../../src/data/fashion-mnist.js';
 
@@ -49,6 +49,25 @@ export const HOST_KERNEL_BACKEND: Requirement = {
     return b === 'wasm' || b === 'cpu' ? null : `asserts vaekit's host kernels, which run on wasm and cpu; this run is on ${b}`;
   },
 };
+
+/**
+ * Tests of the package and of the browser pages — npm pack or a path install into a consumer
+ * project, pages in Chromium — use no Node backend of this run (they select wasm themselves), so
+ * a CI that runs the suite once per backend runs them once: under
+ * `VAEKIT_BACKEND_INDEPENDENT=skip` (`.ci/run`'s tensorflow run) they skip, saying so.
+ */
+export const BACKEND_INDEPENDENT_RUN: Requirement = {
+  missing() {
+    return process.env.VAEKIT_BACKEND_INDEPENDENT === 'skip'
+      ? 'tests the package or a browser page, which do not use this run\'s Node backend; it runs once per CI, in the wasm run (VAEKIT_BACKEND_INDEPENDENT=skip here)'
+      : null;
+  },
+};
+
+/** Calls `requires(ctx, …requirements)` before every test of the enclosing describe block (or file). */
+export function requiresForEach(...requirements: Requirement[]): void {
+  beforeEach((ctx) => requires(ctx, ...requirements));
+}
 
 /** Skips the running test, with the first missing requirement's reason, unless all are met. */
 export function requires(ctx: TestContext, ...requirements: Requirement[]): void {
