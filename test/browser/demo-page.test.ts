@@ -171,8 +171,10 @@ describe('the demo page in headless Chromium', () => {
     expect(spread).toBeGreaterThan(100);
     const report = Object.fromEntries(await page.$$eval('#report tr[data-key]', (trs) => trs.map((t) => [(t as unknown as DataElement).dataset.key!, Number((t as unknown as DataElement).dataset.value)] as const)));
     for (const v of Object.values(report)) expect(Number.isFinite(v)).toBe(true);
-    // ELBO = reconstruction − KL exactly (the same draws); IWAE_K grows with K (up to Monte Carlo error); log p̂ ≥ ELBO.
-    expect(report.elbo!).toBeCloseTo(report.reconstruction! - report.kl!, 6);
+    // ELBO = reconstruction − KL (the same draws; float32 means of ~140 nats, so to a few float32
+    // ulps: 1e-5 relative); IWAE_K grows with K (up to Monte Carlo error); log p̂ ≥ ELBO.
+    expect(Math.abs(report.elbo! - (report.reconstruction! - report.kl!))).toBeLessThan(1e-5 * Math.abs(report.elbo!));
+    expect(Math.abs(report.kl!)).toBeGreaterThan(1);
     expect(report['iwae-10']!).toBeGreaterThan(report['iwae-1']! - 0.5);
     expect(report['iwae-100']!).toBeGreaterThan(report['iwae-10']! - 0.5);
     expect(report.logphat!).toBeGreaterThan(report.elbo!);
