@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PluginRegistry, createContainer, createVae, tf } from '../../plugins/index.js';
 import { medianInterval, parseOptions, runSpeedBench, type SpeedResult } from '../../bench/speed.js';
 import { referenceEnv } from '../../bench/speed/pytorch-reference.js';
+import { requires, type Requirement } from '../support/requires.js';
 
 /** Whether the PyTorch reference can run here (Debian's python3-torch). */
 const torchHere = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { env: referenceEnv() }).status === 0;
@@ -16,7 +17,10 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('speed benchmark', () => {
   // The bench asks for wasm by name; VAEKIT_BACKEND (which selectBackend obeys) would override it.
   const otherBackend = !!process.env.VAEKIT_BACKEND && process.env.VAEKIT_BACKEND !== 'wasm';
-  it.skipIf(otherBackend)('runs every encoder × decoder on a tiny budget and writes its Markdown and JSON tables; without torch it says so and skips the PyTorch rows', async () => {
+  const onWasm: Requirement = { missing: () => (otherBackend ? `runs the speed bench, which measures the wasm backend by name; this run is on VAEKIT_BACKEND=${process.env.VAEKIT_BACKEND}` : null) };
+  const torch: Requirement = { missing: () => (torchHere ? null : 'needs Debian\'s PyTorch for the reference rows: apt-get install python3-torch libopenblas0-pthread') };
+  it('runs every encoder × decoder on a tiny budget and writes its Markdown and JSON tables; without torch it says so and skips the PyTorch rows', async (ctx) => {
+    requires(ctx, onWasm);
     const lines: string[] = [];
     const before = tf.memory().numTensors;
     // The "absent" path forced: an interpreter that does not exist.
@@ -133,7 +137,8 @@ describe('speed benchmark', () => {
     expect(medianInterval(xs(5))).toEqual([1, 5]);
   });
 
-  it.skipIf(otherBackend || !torchHere)('runs the PyTorch reference interleaved with vaekit and reports the ratios, BLAS and threads', async () => {
+  it('runs the PyTorch reference interleaved with vaekit and reports the ratios, BLAS and threads', async (ctx) => {
+    requires(ctx, onWasm, torch);
     const lines: string[] = [];
     const r = await runSpeedBench({ quick: true, backends: ['wasm'], batches: [100], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: (l) => lines.push(l) });
     expect(r.pytorch.available).toBe(true);
@@ -169,7 +174,8 @@ describe('speed benchmark', () => {
     expect(lines[0]).toMatch(/^speed: PyTorch 1\.\d+/);
   });
 
-  it.skipIf(otherBackend || !torchHere)('with --targets measures only the target rows: vaekit ÷ PyTorch steps (planar at batch 100 only) and the gaussian IS throughput', async () => {
+  it('with --targets measures only the target rows: vaekit ÷ PyTorch steps (planar at batch 100 only) and the gaussian IS throughput', async (ctx) => {
+    requires(ctx, onWasm, torch);
     const r = await runSpeedBench({ quick: true, targets: true, backends: ['wasm'], batches: [100, 200], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: () => {} });
     expect(r.steps).toEqual([]);
     expect(r.profile).toEqual([]);
