@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, definePlugin, tf } from '../../src/index.js';
-import type { BuildContext, Objective, ObjectiveValue, Vae } from '../../src/index.js';
+import type { Objective, ObjectiveValue, Vae } from '../../src/index.js';
 import { MixtureEncoder } from './mixture-encoder.js';
 import { stratifiedElbo, stratifiedIwae } from './stratified-bounds.js';
 
@@ -32,33 +32,33 @@ class StratifiedObjective implements Objective {
   }
 }
 
-function checkMixture(name: string, ctx: BuildContext): void {
-  const e = ctx.encoder;
-  if (e && !(e instanceof MixtureEncoder)) {
-    throw new ConfigError(`${ctx.field}.type`, name, `"elbo" or "iwae" with the "${e.name}" encoder ("${name}" draws from every component of the "mixture" encoder)`);
-  }
+/** The objective plugin of one stratified bound: options `{ samples }`, and the mixture encoder required. */
+function stratifiedObjectivePlugin(name: string, bound: Bound, description: string) {
+  return definePlugin({
+    role: 'objective',
+    name,
+    description,
+    options,
+    create: (o, ctx) => {
+      const e = ctx.encoder;
+      if (e && !(e instanceof MixtureEncoder)) {
+        throw new ConfigError(`${ctx.field}.type`, name, `"elbo" or "iwae" with the "${e.name}" encoder ("${name}" draws from every component of the "mixture" encoder)`);
+      }
+      return new StratifiedObjective(name, bound, o.samples);
+    },
+  });
 }
 
 const options = z.object({ samples: z.number().int().positive().default(1).describe('K, draws per mixture component per row') }).strict();
 
-export const stratifiedElboObjectiveFactory = definePlugin({
-  role: 'objective',
-  name: 'stratified-elbo',
-  description: 'SIELBO = Σ_c π_c mean_k log w(z_ck), z_ck ~ q_c: the mixture encoder\'s ELBO, stratified and differentiable in π (Morningstar et al. 2021)',
-  options,
-  create: (o, ctx) => {
-    checkMixture('stratified-elbo', ctx);
-    return new StratifiedObjective('stratified-elbo', stratifiedElbo, o.samples);
-  },
-});
+export const stratifiedElboObjectiveFactory = stratifiedObjectivePlugin(
+  'stratified-elbo',
+  stratifiedElbo,
+  'SIELBO = Σ_c π_c mean_k log w(z_ck), z_ck ~ q_c: the mixture encoder\'s ELBO, stratified and differentiable in π (Morningstar et al. 2021)',
+);
 
-export const stratifiedIwaeObjectiveFactory = definePlugin({
-  role: 'objective',
-  name: 'stratified-iwae',
-  description: 'SIWAE_K = log (1/K) Σ_k Σ_c π_c w(z_ck), z_ck ~ q_c: the mixture encoder\'s importance-weighted bound, stratified (Morningstar et al. 2021)',
-  options,
-  create: (o, ctx) => {
-    checkMixture('stratified-iwae', ctx);
-    return new StratifiedObjective('stratified-iwae', stratifiedIwae, o.samples);
-  },
-});
+export const stratifiedIwaeObjectiveFactory = stratifiedObjectivePlugin(
+  'stratified-iwae',
+  stratifiedIwae,
+  'SIWAE_K = log (1/K) Σ_k Σ_c π_c w(z_ck), z_ck ~ q_c: the mixture encoder\'s importance-weighted bound, stratified (Morningstar et al. 2021)',
+);

@@ -19,17 +19,15 @@ const options = z
   })
   .strict();
 
-function create(name: string) {
-  return (o: z.output<typeof options>, ctx: BuildContext) => {
-    if (o.sizes[0] + o.sizes[1] !== ctx.latentDim) {
-      throw new ConfigError(
-        `${ctx.field}.sizes`,
-        o.sizes,
-        `two layer sizes [z₁, z₂] summing to model.latentDim = ${ctx.latentDim} (the ${name} encoder's z is concat[z₁, z₂])`,
-      );
-    }
-    return new TwoLevelEncoder(ctx.dataDim, { ...o, sizes: [o.sizes[0], o.sizes[1]] }, ctx.random, name);
-  };
+function create(o: z.output<typeof options>, ctx: BuildContext) {
+  if (o.sizes[0] + o.sizes[1] !== ctx.latentDim) {
+    throw new ConfigError(
+      `${ctx.field}.sizes`,
+      o.sizes,
+      `two layer sizes [z₁, z₂] summing to model.latentDim = ${ctx.latentDim} (the two-level encoder's z is concat[z₁, z₂])`,
+    );
+  }
+  return new TwoLevelEncoder(ctx.dataDim, { ...o, sizes: [o.sizes[0], o.sizes[1]] }, ctx.random);
 }
 
 export const twoLevelEncoderFactory = definePlugin({
@@ -37,7 +35,7 @@ export const twoLevelEncoderFactory = definePlugin({
   name: 'two-level',
   description: 'Two stochastic layers q(z₁|x)q(z₂|z₁), z = [z₁, z₂] (Burda et al. 2015); pair with the two-level prior',
   options,
-  create: create('two-level'),
+  create,
 });
 
 export default new ContainerModule(({ bind }) => {

@@ -27,7 +27,7 @@ export interface TwoLevelEncoderOptions {
  * re-optimising λ per point (amortisation gap) keeps the shared q(z₂|z₁) net.
  */
 export class TwoLevelEncoder implements Encoder {
-  readonly name: string;
+  readonly name = 'two-level';
   readonly latentSizes: readonly number[];
   readonly latentDim: number;
   readonly bottom: Mlp;
@@ -41,9 +41,7 @@ export class TwoLevelEncoder implements Encoder {
     readonly dataDim: number,
     options: TwoLevelEncoderOptions,
     private readonly random: Random,
-    name = 'two-level',
   ) {
-    this.name = name;
     const [d1, d2] = options.sizes;
     this.latentSizes = [d1, d2];
     this.latentDim = d1 + d2;

@@ -14,17 +14,15 @@ const options = z
   })
   .strict();
 
-function create(name: string) {
-  return (o: z.output<typeof options>, ctx: BuildContext) => {
-    if (o.sizes[0] + o.sizes[1] !== ctx.latentDim) {
-      throw new ConfigError(
-        `${ctx.field}.sizes`,
-        o.sizes,
-        `two layer sizes [z₁, z₂] summing to model.latentDim = ${ctx.latentDim} (the ${name} prior models concat[z₁, z₂])`,
-      );
-    }
-    return new TwoLevelPrior({ ...o, sizes: [o.sizes[0], o.sizes[1]] }, ctx.random, name);
-  };
+function create(o: z.output<typeof options>, ctx: BuildContext) {
+  if (o.sizes[0] + o.sizes[1] !== ctx.latentDim) {
+    throw new ConfigError(
+      `${ctx.field}.sizes`,
+      o.sizes,
+      `two layer sizes [z₁, z₂] summing to model.latentDim = ${ctx.latentDim} (the two-level prior models concat[z₁, z₂])`,
+    );
+  }
+  return new TwoLevelPrior({ ...o, sizes: [o.sizes[0], o.sizes[1]] }, ctx.random);
 }
 
 export const twoLevelPriorFactory = definePlugin({
@@ -32,7 +30,7 @@ export const twoLevelPriorFactory = definePlugin({
   name: 'two-level',
   description: 'Hierarchical p(z₂)p(z₁|z₂), z₂ ~ N(0, I), p(z₁|z₂) Gaussian from an MLP (Burda et al. 2015); pair with the two-level encoder',
   options,
-  create: create('two-level'),
+  create,
 });
 
 export default new ContainerModule(({ bind }) => {

@@ -20,7 +20,7 @@ export interface TwoLevelPriorOptions {
  * (kind `two-level-gaussian`): the bound uses the Monte Carlo estimate mean_K(logQ − log p(z)).
  */
 export class TwoLevelPrior implements Prior {
-  readonly name: string;
+  readonly name = 'two-level';
   readonly kind = 'two-level-gaussian';
   readonly latentSizes: readonly number[];
   readonly latentDim: number;
@@ -30,9 +30,7 @@ export class TwoLevelPrior implements Prior {
   constructor(
     options: TwoLevelPriorOptions,
     private readonly random: Random,
-    name = 'two-level',
   ) {
-    this.name = name;
     const [d1, d2] = options.sizes;
     this.latentSizes = [d1, d2];
     this.latentDim = d1 + d2;
