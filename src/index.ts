@@ -48,6 +48,8 @@ export { Mlp } from './nn/mlp.js';
 export { ACTIVATIONS, activate, activationSchema, hiddenSchema, type Activation } from './nn/activation.js';
 export { matMul } from './nn/mat-mul.js';
 export { setSpeedFixes, speedFixesSetting, wasmSpeedFixesActive } from './backend/speed-fixes.js';
+export { setKernelThreads, kernelThreads, type KernelThreadsSetting } from './backend/kernel-threads.js';
+export { gemmThreadStats, gemmThreadsUnavailable, stopGemmThreads } from './backend/gemm-threads.js';
 export { registerHostKernel, hostKernelAvailable, runHostKernel, type HostKernel, type HostCall } from './backend/host-kernel.js';
 export { HostWasm } from './backend/host-wasm.js';
 export { decodeBase64 } from './backend/base64.js';

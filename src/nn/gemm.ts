@@ -3,6 +3,7 @@ import { GEMM_WASM_BASE64 } from '../backend/gemm-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
+import { splitGemm, type Block } from '../backend/gemm-threads.js';
 
 /**
  * vaekit's matrix product C = op(A)·op(B) for dense layers on wasm (and cpu), op = identity or
@@ -48,8 +49,14 @@ registerHostKernel({
     return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
   },
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
-    const [m, k, n] = dims(shapes[0]!, shapes[1]!, attrs.transposeA === 1, attrs.transposeB === 1);
-    wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, attrs.transposeA ?? 0, attrs.transposeB ?? 0]);
+    const transA = attrs.transposeA === 1;
+    const transB = attrs.transposeB === 1;
+    const [m, k, n] = dims(shapes[0]!, shapes[1]!, transA, transB);
+    const flags = [transA ? 1 : 0, transB ? 1 : 0];
+    // Split over the kernel threads (this thread's block in place), or all here.
+    const here = (block: Block) => wasm.run('gemmPart', memory, { inputs, outputs, work }, [m, k, n, ...flags, ...block]);
+    if (splitGemm(inputs[0]!, inputs[1]!, outputs[0]!, { m, k, n, transA, transB }, here)) return;
+    wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, ...flags]);
   },
 });
 

@@ -23,9 +23,13 @@ const FLAGS = {
   noAssert: true,
 };
 
-/** The WebAssembly compiled from an AssemblyScript file (SIMD enabled). */
-export async function compileAssemblyScript(source: string): Promise<Uint8Array> {
-  const result = await asc.compileString({ [basename(source).replace(/\.as\.ts$/, '.ts')]: readFileSync(source, 'utf8') }, { ...FLAGS, enable: ['simd'] });
+/** What a module imports its memory as: an ordinary memory, or a shared one (up to 4 GiB) that several threads run the module on. */
+export type MemoryKind = 'plain' | 'shared';
+
+/** The WebAssembly compiled from an AssemblyScript file (SIMD enabled; with `shared`, importing a shared memory). */
+export async function compileAssemblyScript(source: string, memory: MemoryKind = 'plain'): Promise<Uint8Array> {
+  const flags = memory === 'shared' ? { ...FLAGS, sharedMemory: true, maximumMemory: 65536, enable: ['simd', 'threads'] } : { ...FLAGS, enable: ['simd'] };
+  const result = await asc.compileString({ [basename(source).replace(/\.as\.ts$/, '.ts')]: readFileSync(source, 'utf8') }, flags);
   if (result.error || !result.binary) throw new Error(`asc failed on ${source}: ${result.error?.message ?? ''}\n${result.stderr.toString()}`);
   return result.binary;
 }
@@ -44,17 +48,20 @@ export function wasmModuleText(name: string, source: string, binary: Uint8Array)
 }
 
 /** Compiles `source` (a path relative to `target`'s folder) into the module `target`. */
-export async function buildWasm(target: URL, source: string, name: string): Promise<void> {
-  const binary = await compileAssemblyScript(fileURLToPath(new URL(source, target)));
+export async function buildWasm(target: URL, source: string, name: string, memory: MemoryKind = 'plain'): Promise<void> {
+  const binary = await compileAssemblyScript(fileURLToPath(new URL(source, target)), memory);
   writeFileSync(target, wasmModuleText(name, source, binary));
   console.log(`wrote ${fileURLToPath(target)} (${binary.length} bytes of WebAssembly)`);
 }
 
 /** Where the core's kernels are built: the matrix product, Adam and the dense layers' bias + tanh. */
 export const GEMM_WASM = { target: new URL('../gemm-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_WASM_BASE64' };
+/** The same product on a shared memory, for the threads that split one product between them (`../gemm-threads.ts`). */
+export const GEMM_SHARED_WASM = { target: new URL('../gemm-shared-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_SHARED_WASM_BASE64', memory: 'shared' as const };
 export const ADAM_WASM = { target: new URL('../adam-wasm.ts', import.meta.url), source: './assembly/adam.as.ts', name: 'ADAM_WASM_BASE64' };
 export const BIAS_TANH_WASM = { target: new URL('../bias-tanh-wasm.ts', import.meta.url), source: './assembly/bias-tanh.as.ts', name: 'BIAS_TANH_WASM_BASE64' };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const w of [GEMM_WASM, ADAM_WASM, BIAS_TANH_WASM]) await buildWasm(w.target, w.source, w.name);
+  const builds: { target: URL; source: string; name: string; memory?: MemoryKind }[] = [GEMM_WASM, GEMM_SHARED_WASM, ADAM_WASM, BIAS_TANH_WASM];
+  for (const w of builds) await buildWasm(w.target, w.source, w.name, w.memory);
 }

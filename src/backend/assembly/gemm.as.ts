@@ -23,10 +23,9 @@
 /** Rows of A per chunk: 4·24, so that a chunk of A (≤ 96·K floats) stays in L2 while the panels go past. */
 const CHUNK: i32 = 96;
 
-/** Packs op(B) (K × N; `trans`: B stored [N, K]) into panels of 8 columns at `p`, zero-padded. */
-function pack(b: usize, p: usize, k: i32, n: i32, trans: i32): void {
-  const panels = (n + 7) >> 3;
-  for (let q = 0; q < panels; q++) {
+/** Packs panels q0…q1−1 of op(B) (K × N; `trans`: B stored [N, K]) into panels of 8 columns at `p`, zero-padded. */
+function pack(b: usize, p: usize, k: i32, n: i32, trans: i32, q0: i32, q1: i32): void {
+  for (let q = q0; q < q1; q++) {
     const n0 = q << 3;
     const width = min(8, n - n0);
     let dst = p + ((<usize>q * <usize>k) << 5);
@@ -112,22 +111,33 @@ function block1x8(pa: usize, sk: usize, pb: usize, k: i32, pc: usize, width: i32
  * panels). `transA`: A is stored [K, M]; `transB`: B is stored [N, K].
  */
 export function gemm(a: usize, b: usize, c: usize, work: usize, m: i32, k: i32, n: i32, transA: i32, transB: i32): void {
-  if (m <= 0 || n <= 0) return;
+  gemmPart(a, b, c, work, m, k, n, transA, transB, 0, m, 0, (n + 7) >> 3);
+}
+
+/**
+ * The part of `gemm` in rows i0…i1−1 of C and column panels q0…q1−1 (columns 8·q0 … min(8·q1, N)−1):
+ * packs those panels of op(B) into `work` (at their own offsets, panel q at q·K·8 floats) and
+ * computes that block of C. Each element is computed as in the whole product, so any split of C
+ * into parts run on different threads (each with its own `work`) gives the same bits.
+ */
+export function gemmPart(a: usize, b: usize, c: usize, work: usize, m: i32, k: i32, n: i32, transA: i32, transB: i32, i0: i32, i1: i32, q0: i32, q1: i32): void {
+  if (i1 <= i0 || q1 <= q0) return;
+  const rowC = <usize>n << 2;
   if (k <= 0) {
-    memory.fill(c, 0, (<usize>m * <usize>n) << 2);
+    const c0 = q0 << 3;
+    const c1 = min(n, q1 << 3);
+    for (let i = i0; i < i1; i++) memory.fill(c + <usize>i * rowC + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
     return;
   }
-  pack(b, work, k, n, transB);
+  pack(b, work, k, n, transB, q0, q1);
   // Byte strides of op(A): next row (si), next k (sk).
   const si: usize = transA ? 4 : <usize>k << 2;
   const sk: usize = transA ? <usize>m << 2 : 4;
-  const rowC = <usize>n << 2;
-  const panels = (n + 7) >> 3;
   const panelBytes = <usize>k << 5;
-  for (let m0 = 0; m0 < m; m0 += CHUNK) {
-    const m1 = min(m, m0 + CHUNK);
+  for (let m0 = i0; m0 < i1; m0 += CHUNK) {
+    const m1 = min(i1, m0 + CHUNK);
     const m4 = m0 + (m1 - m0) / 4 * 4;
-    for (let q = 0; q < panels; q++) {
+    for (let q = q0; q < q1; q++) {
       const n0 = q << 3;
       const width = min(8, n - n0);
       const pb = work + <usize>q * panelBytes;

@@ -1,0 +1,320 @@
+import { decodeBase64 } from './base64.js';
+import { GEMM_SHARED_WASM_BASE64 } from './gemm-shared-wasm.js';
+import type { WasmMemory } from './host-wasm.js';
+import { kernelThreads, nodeThreadModules } from './kernel-threads.js';
+
+/**
+ * One matrix product C = op(A)·op(B) split over threads: this thread and `kernelThreads() − 1`
+ * helper threads, all running the product's WebAssembly (`assembly/gemm.as.ts`, compiled for a
+ * shared memory) on one shared memory.
+ *
+ * A call copies A and B into the shared memory, hands each helper its block of C (a range of
+ * column panels, or of rows when C has few columns), computes the first block here, waits for
+ * the helpers and copies C out. Every element is computed exactly as by the one-thread product
+ * (`gemmPart`), so the result is the same bits for any thread count (tested).
+ *
+ * A helper is a `node:worker_threads` worker with no imports: it instantiates the module on the
+ * shared memory and loops on its control block, woken by `Atomics.notify`. After a block it
+ * keeps polling for `SPIN_MS` before it sleeps, because in a training step the next product
+ * follows within tens of µs and waking a sleeping thread costs more than the smaller products.
+ * So while a model trains, the helpers keep their cores busy; idle, they sleep. Helpers are
+ * `unref`'d (they never keep a process alive) and started on the first product large enough to
+ * split (`MIN_SPLIT_MACS`).
+ */
+
+/** Products smaller than this (M·K·N multiply-adds; 2²¹ ≈ 2.1 M) run on this thread: measured on 2 cores, a split 100×200×50 product (1 M) gains nothing, a 100×200×200 one (4 M) takes 0.64× the time. */
+export const MIN_SPLIT_MACS = 1 << 21;
+
+/** How long a helper keeps polling for the next block before it sleeps. */
+const SPIN_MS = 2;
+
+/** How long this thread waits for a helper's block before it gives up (a helper that died mid-block). */
+const BLOCK_TIMEOUT_MS = 120_000;
+
+/** How long this thread waits for a new helper to load its module. */
+const START_TIMEOUT_MS = 10_000;
+
+// Control block of one helper (Int32Array over its own SharedArrayBuffer).
+const SEQ = 0; // bumped by this thread to hand over a block (or EXIT)
+const DONE = 1; // set to SEQ by the helper when its block is done
+const READY = 2; // 1 once the helper has instantiated the module
+const ERROR = 3; // 1 if the block threw (the message is not passed: the same call on this thread throws it)
+const EXIT = 4; // 1: leave the loop
+const ARGS = 5; // gemmPart's 13 arguments
+const CONTROL_INTS = ARGS + 13;
+// After the ints, a float64: the helper's time for its last block (ms).
+const ELAPSED_BYTE = Math.ceil((CONTROL_INTS * 4) / 8) * 8;
+const CONTROL_BYTES = ELAPSED_BYTE + 8;
+
+/** The helper's code (CommonJS, evaluated in the worker; no imports but Node's). */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { bytes, memory, control, spinMs } = workerData;
+const ctl = new Int32Array(control);
+const elapsed = new Float64Array(control, ${ELAPSED_BYTE}, 1);
+const part = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.gemmPart;
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
+let seen = 0;
+for (;;) {
+  let until = 0;
+  for (let i = 0; Atomics.load(ctl, ${SEQ}) === seen; i++) {
+    if ((i & 1023) !== 0) continue;
+    const now = performance.now();
+    if (until === 0) until = now + spinMs;
+    else if (now > until) { Atomics.wait(ctl, ${SEQ}, seen); until = 0; }
+  }
+  seen = Atomics.load(ctl, ${SEQ});
+  if (Atomics.load(ctl, ${EXIT}) === 1) break;
+  const a = [];
+  for (let i = 0; i < 13; i++) a.push(ctl[${ARGS} + i]);
+  const t0 = performance.now();
+  try { part(...a); Atomics.store(ctl, ${ERROR}, 0); } catch (e) { Atomics.store(ctl, ${ERROR}, 1); }
+  elapsed[0] = performance.now() - t0;
+  Atomics.store(ctl, ${DONE}, seen);
+  Atomics.notify(ctl, ${DONE});
+}
+`;
+
+interface SharedWasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, (...args: number[]) => void> };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly: SharedWasmApi }).WebAssembly;
+
+interface Helper {
+  worker: import('node:worker_threads').Worker;
+  ctl: Int32Array;
+  /** The helper's time for its last block, ms (written before it sets DONE). */
+  elapsed: Float64Array;
+  seq: number;
+}
+
+/** Pages of 64 KiB the shared memory may grow to (1 GiB; products of these models use a few MB). */
+const MAX_PAGES = 16384;
+
+function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+/** A block of C: rows i0…i1−1, column panels q0…q1−1 (columns 8·q0 … min(8·q1, N)−1). */
+export type Block = [number, number, number, number];
+
+/** C [M, N] = op(A) [M, K] · op(B) [K, N]; `transA`: A is stored [K, M], `transB`: B is stored [N, K]. */
+export interface GemmDims {
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/**
+ * C split into `t` blocks: by rows (in multiples of 4, the product's row block) when C has more
+ * rows than columns or too few column panels of 8 to share, else by column panels. Rows keep a
+ * helper's part of C contiguous (one copy out) at the price of every thread packing all of
+ * op(B); panels share the packing. This thread's block (the first) gets `mainShare` of the work
+ * and the helpers equal parts of the rest.
+ */
+export function splitBlocks(m: number, n: number, t: number, mainShare = 1 / t): Block[] {
+  const panels = Math.ceil(n / 8);
+  // Where block j starts, as a fraction of the work.
+  const edge = (j: number) => (j === 0 ? 0 : j === t ? 1 : mainShare + ((1 - mainShare) * (j - 1)) / (t - 1));
+  const blocks: Block[] = [];
+  if (m <= n && panels >= 8 * t) {
+    for (let j = 0; j < t; j++) blocks.push([0, m, Math.round(panels * edge(j)), Math.round(panels * edge(j + 1))]);
+  } else {
+    const quads = Math.ceil(m / 4);
+    for (let j = 0; j < t; j++) blocks.push([Math.min(m, 4 * Math.round(quads * edge(j))), Math.min(m, 4 * Math.round(quads * edge(j + 1))), 0, panels]);
+  }
+  return blocks.filter(([i0, i1, q0, q1]) => i1 > i0 && q1 > q0);
+}
+
+/** Work in a block (rows × panels). */
+const units = ([i0, i1, q0, q1]: Block) => (i1 - i0) * (q1 - q0);
+
+/**
+ * How much slower a helper's block runs than this thread's, per unit of work, for each product
+ * shape (an exponential average). Helpers start later (woken by this thread), and they read A
+ * and B from memory this thread has just written (so from its core's cache): measured on the
+ * 2-core machine, a helper took up to 1.5× this thread's time per column panel of the largest
+ * products. Splitting by the measured ratio lets both finish together. Only timing depends on
+ * it: every element of C is computed the same way whoever computes it.
+ */
+const slowness = new Map<string, number>();
+const SLOWNESS_SMOOTHING = 0.2;
+
+class GemmThreads {
+  private readonly bytes = decodeBase64(GEMM_SHARED_WASM_BASE64);
+  private readonly module = new WA.Module(this.bytes);
+  private memory?: WasmMemory;
+  private readonly helpers: Helper[] = [];
+  /** Why threads could not start (then every product runs on this thread). */
+  private failed?: string;
+
+  get helperCount(): number {
+    return this.helpers.length;
+  }
+
+  /** The reason helper threads are unavailable, if they are. */
+  get unavailable(): string | undefined {
+    return this.failed;
+  }
+
+  /** Starts helpers until there are `count` (false, with `unavailable` set, if they cannot start). */
+  private ensureHelpers(count: number): boolean {
+    if (this.failed) return false;
+    if (this.helpers.length >= count) return true;
+    const node = nodeThreadModules();
+    if (!node) {
+      this.failed = 'node:worker_threads is not available';
+      return false;
+    }
+    try {
+      this.memory ??= new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+      while (this.helpers.length < count) {
+        const control = new SharedArrayBuffer(CONTROL_BYTES);
+        const ctl = new Int32Array(control);
+        const worker = new node.workerThreads.Worker(HELPER_SOURCE, { eval: true, workerData: { bytes: this.bytes, memory: this.memory, control, spinMs: SPIN_MS } });
+        worker.unref();
+        if (Atomics.wait(ctl, READY, 0, START_TIMEOUT_MS) === 'timed-out' && Atomics.load(ctl, READY) !== 1) {
+          void worker.terminate();
+          throw new Error(`a helper thread did not start within ${START_TIMEOUT_MS / 1000} s`);
+        }
+        this.helpers.push({ worker, ctl, elapsed: new Float64Array(control, ELAPSED_BYTE, 1), seq: 0 });
+      }
+      return true;
+    } catch (e) {
+      this.failed = `kernel helper threads could not start: ${(e as Error).message}`;
+      for (const h of this.helpers.splice(0)) void h.worker.terminate();
+      return false;
+    }
+  }
+
+  /**
+   * C = op(A)·op(B) over `threads` threads; false (nothing done) when helpers are unavailable.
+   * `a`, `b`, `c` are the tensors' float32 values; this thread's block is computed by
+   * `runHere(block)` (the one-thread product restricted to the block, on the tensors where they
+   * are), the helpers' blocks on copies in the shared memory, copied into `c` after.
+   */
+  run(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmDims, threads: number, runHere: (block: Block) => void): boolean {
+    const { m, k, n, transA, transB } = dims;
+    const key = `${m},${k},${n},${transA ? 1 : 0},${transB ? 1 : 0},${threads}`;
+    const slow = slowness.get(key) ?? 1;
+    const blocks = splitBlocks(m, n, threads, 1 / (1 + (threads - 1) / slow));
+    if (blocks.length < 2 || !this.ensureHelpers(blocks.length - 1)) return false;
+    const workBytes = align64(k * 32 * Math.ceil(n / 8));
+    const offA = 64;
+    const offB = align64(offA + a.byteLength);
+    const offC = align64(offB + b.byteLength);
+    const offWork = align64(offC + c.byteLength);
+    const end = offWork + (blocks.length - 1) * workBytes;
+    const mem = this.memory!;
+    if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+    const heap = mem.buffer;
+    new Float32Array(heap, offA, a.length).set(a);
+    new Float32Array(heap, offB, b.length).set(b);
+    for (let j = 1; j < blocks.length; j++) {
+      const h = this.helpers[j - 1]!;
+      h.ctl.set([offA, offB, offC, offWork + (j - 1) * workBytes, m, k, n, transA ? 1 : 0, transB ? 1 : 0, ...blocks[j]!], ARGS);
+      h.seq = (h.seq + 1) | 0;
+      Atomics.store(h.ctl, SEQ, h.seq);
+      Atomics.notify(h.ctl, SEQ);
+    }
+    const start = performance.now();
+    runHere(blocks[0]!);
+    const mainMs = performance.now() - start;
+    let helperRate = 0;
+    const shared = new Float32Array(heap, offC, c.length);
+    for (let j = 1; j < blocks.length; j++) {
+      const h = this.helpers[j - 1]!;
+      const waited = this.waitFor(h, j);
+      // A helper that finished after this thread took (from the hand-over) this thread's time plus the wait; one that finished first, its own time.
+      helperRate += (waited > 0 ? mainMs + waited : h.elapsed[0]!) / units(blocks[j]!);
+      const [i0, i1, q0, q1] = blocks[j]!;
+      const c0 = q0 * 8;
+      const c1 = Math.min(n, q1 * 8);
+      if (c0 === 0 && c1 === n) c.set(shared.subarray(i0 * n, i1 * n), i0 * n);
+      else for (let i = i0; i < i1; i++) c.set(shared.subarray(i * n + c0, i * n + c1), i * n + c0);
+    }
+    const ratio = helperRate / (blocks.length - 1) / (mainMs / units(blocks[0]!));
+    if (Number.isFinite(ratio) && ratio > 0) slowness.set(key, slow + SLOWNESS_SMOOTHING * (Math.min(4, Math.max(0.25, ratio)) - slow));
+    return true;
+  }
+
+  /** Waits for helper `h`'s block (polling first: it is usually about to finish); the ms waited. */
+  private waitFor(h: Helper, j: number): number {
+    const start = performance.now();
+    if (Atomics.load(h.ctl, DONE) === h.seq) {
+      this.check(h, j);
+      return 0;
+    }
+    for (let i = 0; i < 4096; i++) {
+      if (Atomics.load(h.ctl, DONE) === h.seq) {
+        this.check(h, j);
+        return performance.now() - start;
+      }
+    }
+    const deadline = start + BLOCK_TIMEOUT_MS;
+    for (;;) {
+      const done = Atomics.load(h.ctl, DONE);
+      if (done === h.seq) {
+        this.check(h, j);
+        return performance.now() - start;
+      }
+      if (performance.now() > deadline) throw new Error(`VaekitMatMul: helper thread ${j} did not finish its block within ${BLOCK_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(h.ctl, DONE, done, 10);
+    }
+  }
+
+  private check(h: Helper, j: number): void {
+    if (Atomics.load(h.ctl, ERROR) === 1) throw new Error(`VaekitMatMul: helper thread ${j} failed on its block of the product`);
+  }
+
+  /** Stops the helpers (they are started again on the next split product). */
+  stop(): Promise<void> {
+    const helpers = this.helpers.splice(0);
+    for (const h of helpers) {
+      Atomics.store(h.ctl, EXIT, 1);
+      h.seq = (h.seq + 1) | 0;
+      Atomics.store(h.ctl, SEQ, h.seq);
+      Atomics.notify(h.ctl, SEQ);
+    }
+    return Promise.all(helpers.map((h) => h.worker.terminate())).then(() => undefined);
+  }
+}
+
+let pool: GemmThreads | undefined;
+/** Products split so far in this thread (for tests and benches: proof that a run used the helpers). */
+let splitCount = 0;
+
+/**
+ * C = op(A)·op(B) split over the kernel threads (`kernelThreads()`), if there are two or more
+ * and the product has at least `MIN_SPLIT_MACS` multiply-adds: `runHere(block)` computes this
+ * thread's block of C in place. False when it should all run on this thread (nothing done).
+ */
+export function splitGemm(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmDims, runHere: (block: Block) => void): boolean {
+  if (dims.m * dims.k * dims.n < MIN_SPLIT_MACS) return false;
+  const threads = kernelThreads();
+  if (threads < 2) return false;
+  pool ??= new GemmThreads();
+  const split = pool.run(a, b, c, dims, threads, runHere);
+  if (split) splitCount++;
+  return split;
+}
+
+/** How many products this thread has split over helper threads, and how many helpers are running. */
+export function gemmThreadStats(): { splitProducts: number; helpers: number } {
+  return { splitProducts: splitCount, helpers: pool?.helperCount ?? 0 };
+}
+
+/** Why products are not split although more than one kernel thread is asked for (undefined: they are, or were never tried). */
+export function gemmThreadsUnavailable(): string | undefined {
+  return pool?.unavailable;
+}
+
+/** Stops the helper threads (e.g. before a process measures its one-thread speed); they restart when needed. */
+export function stopGemmThreads(): Promise<void> {
+  return pool ? pool.stop() : Promise.resolve();
+}
