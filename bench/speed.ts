@@ -20,7 +20,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { selectBackend, tf } from '../plugins/index.js';
+import { kernelThreads, selectBackend, setKernelThreads, tf } from '../plugins/index.js';
 import { createProgress } from '../src/eval/progress.js';
 import { checks, cost } from './speed/checks.js';
 import { combinations, type Combination } from './speed/combinations.js';
@@ -70,6 +70,16 @@ function stepRow(base: Pick<StepRow, 'backend' | 'batch' | 'encoder' | 'likeliho
   };
 }
 
+/** What `setKernelThreads('auto')` gives in this process. */
+function autoKernelThreads(): number {
+  setKernelThreads('auto');
+  try {
+    return kernelThreads();
+  } finally {
+    setKernelThreads(null);
+  }
+}
+
 export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedResult> {
   const quick = options.quick ?? false;
   const targets = options.targets ?? false;
@@ -81,13 +91,15 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
   const backends = await availableBackends(options.backends ?? ['auto'], skipped);
   const isSamples = options.isSamples ?? 1000;
   const rounds = options.rounds ?? (quick ? 2 : 16);
+  // vaekit's default: its products split over this many threads ('auto' as a user's main thread gets it).
+  const kernelThreadCount = options.kernelThreads ?? autoKernelThreads();
   const result: SpeedResult = {
     date: new Date().toISOString(),
     node: process.version,
     quick,
     backends,
     skipped,
-    machine: { cores: availableParallelism(), loadBefore, loadAfter: NaN },
+    machine: { cores: availableParallelism(), kernelThreads: kernelThreadCount, loadBefore, loadAfter: NaN },
     pytorch: { available: false, reason: 'turned off (--no-pytorch)' },
     steps: [],
     evaluation: [],
@@ -157,29 +169,38 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
           // The target ratios, measured interleaved: hand-written ÷ vaekit, planar ÷ gaussian per
           // decoder, and vaekit ÷ PyTorch for the gaussian and planar encoders (Bernoulli decoder).
           const combo = (encoder: string, likelihood: string) => combos.find((c) => c.encoder === encoder && c.likelihood === likelihood);
-          const pairs: [() => Stepper | Promise<Stepper>, () => Stepper | Promise<Stepper>][] = [];
+          // Each pair with its clock: CPU when both sides run one thread (robust to other processes), wall otherwise.
+          const pairs: [() => Stepper | Promise<Stepper>, () => Stepper | Promise<Stepper>, 'cpu' | 'wall'][] = [];
           const gaussBern = combo('gaussian', 'bernoulli');
-          if (gaussBern && !targets) pairs.push([() => handStepper(x), () => vaekitStepper('gaussian/bernoulli', gaussBern.config, batch)]);
+          if (gaussBern && !targets) pairs.push([() => handStepper(x), () => vaekitStepper('gaussian/bernoulli', gaussBern.config, batch), clock]);
           for (const likelihood of ['bernoulli', 'gaussian']) {
             const planar = combo('planar', likelihood);
             const diag = combo('gaussian', likelihood);
-            if (planar && diag && !targets) pairs.push([() => vaekitStepper(`planar/${likelihood}`, planar.config, batch), () => vaekitStepper(`gaussian/${likelihood}`, diag.config, batch)]);
+            if (planar && diag && !targets) pairs.push([() => vaekitStepper(`planar/${likelihood}`, planar.config, batch), () => vaekitStepper(`gaussian/${likelihood}`, diag.config, batch), clock]);
           }
           if (reference) {
             const ref = reference;
             for (const encoder of ['gaussian', 'planar'] as const) {
               const c = combo(encoder, 'bernoulli');
               // --targets: planar only at batch 100 (its only target).
-              if (c && !(targets && encoder === 'planar' && batch !== 100)) pairs.push([() => vaekitStepper(`${encoder}/bernoulli`, c.config, batch), () => ref.stepper(encoder, batch)]);
+              if (!c || (targets && encoder === 'planar' && batch !== 100)) continue;
+              // One core each (CPU clock); then vaekit as it runs by default, its products split over
+              // the kernel threads, against PyTorch on 1 thread (the targets) and on as many threads (wall clock).
+              pairs.push([() => vaekitStepper(`${encoder}/bernoulli`, c.config, batch), () => ref.stepper(encoder, batch), clock]);
+              if (kernelThreadCount > 1 && backend !== 'tensorflow') {
+                const label = `${encoder}/bernoulli, ${kernelThreadCount} kernel threads`;
+                pairs.push([() => vaekitStepper(label, c.config, batch, null, kernelThreadCount), () => ref.stepper(encoder, batch), 'wall']);
+                pairs.push([() => vaekitStepper(label, c.config, batch, null, kernelThreadCount), () => ref.stepper(encoder, batch, kernelThreadCount), 'wall']);
+              }
             }
           }
-          for (const [makeA, makeB] of pairs) {
+          for (const [makeA, makeB, pairClock] of pairs) {
             const a = await makeA();
             const b = await makeB();
             try {
-              const row = await pairedRatio(a, b, { backend, batch, quick, rounds, clock });
+              const row = await pairedRatio(a, b, { backend, batch, quick, rounds, clock: pairClock });
               result.paired.push(row);
-              log(`  ${backend} b${batch} ${row.numerator} ÷ ${row.denominator} (interleaved): ${fmt(row.ratio, 2)} [${fmt(row.low, 2)}, ${fmt(row.high, 2)}]`);
+              log(`  ${backend} b${batch} ${row.numerator} ÷ ${row.denominator} (interleaved, ${pairClock} clock): ${fmt(row.ratio, 2)} [${fmt(row.low, 2)}, ${fmt(row.high, 2)}] (${fmt(row.msA, 2)} vs ${fmt(row.msB, 2)} ms)`);
             } finally {
               await a.dispose();
               await b.dispose();
@@ -256,6 +277,7 @@ export function program(): Command {
     })
     .option('--samples <K>', 'K of the importance-sampled throughput (default 1000)', positiveInt('--samples'))
     .option('--rounds <n>', 'interleaved rounds of each paired ratio (default 16)', positiveInt('--rounds'))
+    .option('--kernel-threads <n>', "threads of the vaekit-as-default rows' products (default: what 'auto' gives here, the cores up to 4)", positiveInt('--kernel-threads'))
     .option('--python <path>', `interpreter of the PyTorch reference (default ${DEFAULT_PYTHON})`)
     .option('--no-pytorch', 'skip the PyTorch reference')
     .option('--out <dir>', 'where speed.md and speed.json go', 'bench/results')
@@ -273,6 +295,7 @@ export function parseOptions(argv: string[]): SpeedOptions {
     maxTime?: number;
     samples?: number;
     rounds?: number;
+    kernelThreads?: number;
     python?: string;
     pytorch: boolean;
     out: string;
@@ -287,6 +310,7 @@ export function parseOptions(argv: string[]): SpeedOptions {
     ...(o.maxTime ? { maxTime: o.maxTime } : {}),
     ...(o.samples ? { isSamples: o.samples } : {}),
     ...(o.rounds ? { rounds: o.rounds } : {}),
+    ...(o.kernelThreads ? { kernelThreads: o.kernelThreads } : {}),
     python: o.pytorch ? (o.python ?? DEFAULT_PYTHON) : false,
     out: resolve(o.out),
     ...(o.progress ? {} : { progress: false }),

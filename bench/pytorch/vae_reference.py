@@ -240,7 +240,11 @@ def serve(threads):
                 out = {"id": req["id"]}
             elif op == "steps":
                 t = trainers[req["id"]]
-                _, cpu, wall = timed(lambda: [t.step() for _ in range(req["n"])])
+                set_threads(req.get("threads", threads))
+                try:
+                    _, cpu, wall = timed(lambda: [t.step() for _ in range(req["n"])])
+                finally:
+                    set_threads(threads)
                 out = {"cpuMs": cpu, "wallMs": wall}
             elif op == "eval":
                 t = trainers[req["id"]]

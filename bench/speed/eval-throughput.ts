@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { batchSeed, createVae, estimateLogLikelihood, tf, type Vae } from '../../plugins/index.js';
+import { batchSeed, createVae, estimateLogLikelihood, setKernelThreads, tf, type Vae } from '../../plugins/index.js';
 import { startEvalWorkers } from '../../src/eval/eval-worker-pool.js';
 import type { Combination } from './combinations.js';
 import { binaryBatch } from './data.js';
@@ -19,12 +19,20 @@ interface Evaluator {
   close(): Promise<void>;
 }
 
-/** vaekit in this thread: `estimateLogLikelihood` with one worker (chunks of 100 samples). */
+/** vaekit in this thread: `estimateLogLikelihood` with one worker (chunks of 100 samples) and one kernel thread. */
 function vaekitHere(vae: Vae, x: tf.Tensor2D, samples: number): Evaluator {
   return {
     implementation: 'vaekit',
     threads: 1,
-    run: () => timeHere(async () => void (await estimateLogLikelihood(vae, x, { samples, chunk: 100, batchSize: x.shape[0], progress: false, seed: 1, workers: 1 }))),
+    run: () =>
+      timeHere(async () => {
+        setKernelThreads(1);
+        try {
+          await estimateLogLikelihood(vae, x, { samples, chunk: 100, batchSize: x.shape[0], progress: false, seed: 1, workers: 1 });
+        } finally {
+          setKernelThreads(null);
+        }
+      }),
     close: async () => {},
   };
 }

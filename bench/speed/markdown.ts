@@ -15,7 +15,8 @@ export function markdown(r: SpeedResult): string {
   lines.push(`${r.date}, Node ${r.node}${r.quick ? ', **--quick budget (not for comparison)**' : ''}. Backends: ${r.backends.join(', ')}.`);
   lines.push(`Machine: ${r.machine.cores} cores, 1-minute load average ${fmt(r.machine.loadBefore, 2)} before and ${fmt(r.machine.loadAfter, 2)} after the run${r.machine.loadBefore > r.machine.cores / 2 || r.machine.loadAfter > r.machine.cores / 2 ? ' — **loaded: timings are disturbed; compare the interleaved ratios only**' : ''}.`);
   const p = r.pytorch;
-  lines.push(p.available ? `PyTorch reference (bench/pytorch/vae_reference.py): torch ${p.torch}, ${p.threads} thread(s) for training steps, BLAS ${p.blas}.` : `PyTorch reference: not run — ${p.reason}.`);
+  lines.push(p.available ? `PyTorch reference (bench/pytorch/vae_reference.py): torch ${p.torch}, ${p.threads} thread(s) for training steps unless a row says more, BLAS ${p.blas}.` : `PyTorch reference: not run — ${p.reason}.`);
+  lines.push(`vaekit rows are on one kernel thread unless labelled "N kernel threads" (its products split over N threads, as it runs by default in a Node main thread: ${r.machine.kernelThreads} here).`);
   lines.push('784-200-200-50 tanh networks, Adam, ELBO with K = 1; a vaekit step is a step of `train()` over an in-memory data set (one epoch per timed block).');
   lines.push('ms/step: benchmark.js wall-clock mean ± relative margin of error (95 %). CPU ms/step: CPU time of the process per step (mean ± rme).');
   lines.push('"× hand" = hand-written / this, on CPU ms for wasm and cpu (single-threaded: equal to wall time on an idle machine, immune to other processes) and on wall ms for tensorflow.');

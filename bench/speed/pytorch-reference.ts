@@ -71,13 +71,13 @@ export class PytorchReference {
     return { available: true, torch: i.torch, blas, threads: i.threads, env: i.env };
   }
 
-  /** A stepper over the reference's training step (zero_grad + forward + backward + Adam) for `encoder` at `batch`. */
-  async stepper(encoder: 'gaussian' | 'planar', batch: number): Promise<Stepper> {
+  /** A stepper over the reference's training step (zero_grad + forward + backward + Adam) for `encoder` at `batch` on `threads` torch threads. */
+  async stepper(encoder: 'gaussian' | 'planar', batch: number, threads = 1): Promise<Stepper> {
     const id = `m${this.nextId++}`;
     await this.request({ op: 'model', id, encoder, batch });
     return {
-      label: `PyTorch ${encoder}`,
-      run: (n) => this.request<BlockTime>({ op: 'steps', id, n }),
+      label: `PyTorch ${encoder}${threads === 1 ? '' : `, ${threads} threads`}`,
+      run: (n) => this.request<BlockTime>({ op: 'steps', id, n, threads }),
       dispose: async () => {
         await this.request({ op: 'dispose', id });
       },

@@ -1,4 +1,4 @@
-import { createVae, setSpeedFixes, tf, train, type Dataset, type ModelConfigInput } from '../../plugins/index.js';
+import { createVae, setKernelThreads, setSpeedFixes, tf, train, type Dataset, type ModelConfigInput } from '../../plugins/index.js';
 import { HandWrittenVae } from './hand-written-vae.js';
 import { repeatedDataset } from './data.js';
 
@@ -28,9 +28,11 @@ export async function timeHere(f: () => Promise<void>): Promise<BlockTime> {
  * vaekit's training as a user runs it: `train(vae, data, { epochs: 1, batchSize })` over an
  * in-memory data set of n batches (copies of one binary batch), so a block of n steps is one
  * epoch (the optimiser's moments restart with each block; one step's worth of set-up per block).
- * `fix`: `false` turns every speed fix off for the block (`setSpeedFixes`).
+ * `fix`: `false` turns every speed fix off for the block (`setSpeedFixes`); `kernelThreads`: the
+ * threads vaekit's products are split over (`setKernelThreads`; 1 by default here, so that CPU
+ * time measures one core's work).
  */
-export function vaekitStepper(label: string, config: ModelConfigInput, batch: number, fix: boolean | null = null): Stepper {
+export function vaekitStepper(label: string, config: ModelConfigInput, batch: number, fix: boolean | null = null, kernelThreads = 1): Stepper {
   const vae = createVae(config);
   const sets = new Map<number, Dataset>();
   return {
@@ -41,10 +43,12 @@ export function vaekitStepper(label: string, config: ModelConfigInput, batch: nu
       const d = data;
       return timeHere(async () => {
         setSpeedFixes(fix);
+        setKernelThreads(kernelThreads);
         try {
           await train(vae, d, { epochs: 1, batchSize: batch, learningRate: 1e-4, seed: 1, quiet: true, progress: false });
         } finally {
           setSpeedFixes(null);
+          setKernelThreads(null);
         }
       });
     },

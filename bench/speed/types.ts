@@ -16,6 +16,8 @@ export interface SpeedOptions {
   python?: string | false;
   /** Interleaved rounds of the paired ratios (default 16; 2 with --quick). */
   rounds?: number;
+  /** Kernel threads of the "vaekit as it runs by default" rows (default: `kernelThreads()` with the setting 'auto', the cores up to 4). */
+  kernelThreads?: number;
   out?: string;
   progress?: boolean;
   log?: (line: string) => void;
@@ -131,9 +133,10 @@ export interface PytorchInfo {
   env?: Record<string, string | null>;
 }
 
-/** The machine while the bench ran: the 1-minute load average before and after, and the cores. */
+/** The machine while the bench ran: the 1-minute load average before and after, the cores, and the kernel threads of the vaekit-as-default rows. */
 export interface MachineLoad {
   cores: number;
+  kernelThreads: number;
   loadBefore: number;
   loadAfter: number;
 }

@@ -61,8 +61,11 @@ export interface TrainOptions {
    */
   syncEvery?: number;
   /**
-   * Threads one run trains on (data-parallel: see `ParallelGradients`): 1 (the default) keeps
-   * everything on the calling thread; n > 1 splits each batch over it and n − 1 worker threads,
+   * Data-parallel threads one run trains on (see `ParallelGradients`): 1 (the default) keeps the
+   * model on the calling thread, whose large matrix products are still split over the machine's
+   * cores by vaekit's kernel threads (`setKernelThreads`, 'auto' by default: same bits as one
+   * thread); n > 1 splits each batch over the calling thread and n − 1 worker threads, each
+   * with one kernel thread,
    * with the same result up to float32 summation order. Falls back to one thread, with a log
    * line saying why, where workers cannot run the model or the objective (e.g. free bits, user
    * plugin modules, an objective given as a built object).

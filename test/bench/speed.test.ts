@@ -170,23 +170,34 @@ describe('speed benchmark', () => {
     expect(r.checks.some((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '))).toBe(true);
     expect(r.checks.some((c) => c.text.startsWith('wasm: training step, planar ×10/bernoulli, batch 100'))).toBe(true);
     const md = readFileSync(join(out, 'speed.md'), 'utf8');
-    expect(md).toMatch(/PyTorch reference \(bench\/pytorch\/vae_reference.py\): torch 1\.\d+.*, 1 thread\(s\) for training steps, BLAS OpenBLAS/);
+    expect(md).toMatch(/PyTorch reference \(bench\/pytorch\/vae_reference.py\): torch 1\.\d+.*, 1 thread\(s\) for training steps unless a row says more, BLAS OpenBLAS/);
     expect(lines[0]).toMatch(/^speed: PyTorch 1\.\d+/);
   });
 
   it('with --targets measures only the target rows: vaekit ÷ PyTorch steps (planar at batch 100 only) and the gaussian IS throughput', async (ctx) => {
     requires(ctx, onWasm, torch);
-    const r = await runSpeedBench({ quick: true, targets: true, backends: ['wasm'], batches: [100, 200], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: () => {} });
+    const r = await runSpeedBench({ quick: true, targets: true, backends: ['wasm'], batches: [100, 200], filter: /^(gaussian|planar)\/bernoulli$/, out, progress: false, log: () => {}, kernelThreads: 2 });
     expect(r.steps).toEqual([]);
     expect(r.profile).toEqual([]);
-    expect(r.paired.filter((q) => !/ IS /.test(q.numerator)).map((q) => `${q.batch} ${q.numerator} ÷ ${q.denominator}`)).toEqual([
-      '100 gaussian/bernoulli ÷ PyTorch gaussian',
-      '100 planar/bernoulli ÷ PyTorch planar',
-      '200 gaussian/bernoulli ÷ PyTorch gaussian',
+    expect(r.machine.kernelThreads).toBe(2);
+    const steps = r.paired.filter((q) => !/ IS /.test(q.numerator));
+    expect(steps.map((q) => `${q.batch} ${q.numerator} ÷ ${q.denominator} (${q.clock})`)).toEqual([
+      '100 gaussian/bernoulli ÷ PyTorch gaussian (cpu)',
+      '100 gaussian/bernoulli, 2 kernel threads ÷ PyTorch gaussian (wall)',
+      '100 gaussian/bernoulli, 2 kernel threads ÷ PyTorch gaussian, 2 threads (wall)',
+      '100 planar/bernoulli ÷ PyTorch planar (cpu)',
+      '100 planar/bernoulli, 2 kernel threads ÷ PyTorch planar (wall)',
+      '100 planar/bernoulli, 2 kernel threads ÷ PyTorch planar, 2 threads (wall)',
+      '200 gaussian/bernoulli ÷ PyTorch gaussian (cpu)',
+      '200 gaussian/bernoulli, 2 kernel threads ÷ PyTorch gaussian (wall)',
+      '200 gaussian/bernoulli, 2 kernel threads ÷ PyTorch gaussian, 2 threads (wall)',
     ]);
     expect(new Set(r.evaluation.map((e) => e.encoder))).toEqual(new Set(['gaussian']));
-    // The checks still report the targets (found from the paired rows, with no step table).
-    expect(r.checks.some((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '))).toBe(true);
+    // The targets are checked on vaekit as it runs by default (2 kernel threads) against PyTorch on 1 thread; the one-core and same-threads ratios are printed beside them.
+    const target = r.checks.find((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '));
+    expect(target?.text).toMatch(/: gaussian\/bernoulli, 2 kernel threads: .*wall clock.*\(target ≤ 2\.0×\)$/);
+    expect(r.checks.some((c) => /batch 100, ÷ PyTorch 1 thread: vaekit on one thread: .*cpu clock.*informational/.test(c.text))).toBe(true);
+    expect(r.checks.some((c) => /batch 100, ÷ PyTorch 2 threads: gaussian\/bernoulli, 2 kernel threads: .*informational/.test(c.text))).toBe(true);
   });
 
   it('parses its flags with commander and rejects unknown or malformed ones', () => {
@@ -199,5 +210,7 @@ describe('speed benchmark', () => {
     expect(parseOptions(['--python', '/opt/py']).python).toBe('/opt/py');
     expect(() => parseOptions(['--bogus'])).toThrow(/unknown option '--bogus'/);
     expect(() => parseOptions(['--batch', '0'])).toThrow('--batch: expected positive integers; got "0"');
+    expect(parseOptions(['--kernel-threads', '3']).kernelThreads).toBe(3);
+    expect(() => parseOptions(['--kernel-threads', '0'])).toThrow('--kernel-threads: expected a positive integer; got "0"');
   });
 });

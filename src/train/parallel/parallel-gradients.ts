@@ -6,6 +6,7 @@ import type { Vae } from '../../core/vae.js';
 import type { NamedVariable } from '../../core/variables.js';
 import { builtWithUserPlugins, builtinPluginSources } from '../../config/create-vae.js';
 import { speedFixesSetting } from '../../backend/speed-fixes.js';
+import { withKernelThreads } from '../../backend/kernel-threads.js';
 import { copyTensorInto } from '../../backend/tensor-copy.js';
 import type { Objective } from '../../core/objective.js';
 import { objectiveGradients, type ObjectiveSpec } from '../trainer.js';
@@ -204,7 +205,8 @@ export class ParallelGradients {
     try {
       const head = tf.slice(x, [0, 0], [block, p]) as tf.Tensor2D;
       try {
-        own = this.local(head, beta, { start: 0, end: block, rows });
+        // The workers use the other cores: this thread's products stay on it (no kernel helper threads).
+        own = withKernelThreads(1, () => this.local(head, beta, { start: 0, end: block, rows }));
       } finally {
         head.dispose();
       }
