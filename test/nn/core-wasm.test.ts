@@ -1,25 +1,29 @@
 import { describe, it } from 'vitest';
 import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
-import { ADAM_WASM, BIAS_TANH_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
+import { ADAM_WASM, BIAS_TANH_WASM, GEMM_SHARED_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
 import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
+import { GEMM_SHARED_WASM_BASE64 } from '../../src/backend/gemm-shared-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
 import { expectBuiltFromSource, expectNoOwnMemory } from '../support/wasm.js';
 
-// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts).
+// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts;
+// the shared-memory product: test/backend/gemm-threads.test.ts).
 for (const [build, base64] of [
   [GEMM_WASM, GEMM_WASM_BASE64],
+  [GEMM_SHARED_WASM, GEMM_SHARED_WASM_BASE64],
   [ADAM_WASM, ADAM_WASM_BASE64],
   [BIAS_TANH_WASM, BIAS_TANH_WASM_BASE64],
 ] as const) {
-  describe(`${build.source} as WebAssembly`, () => {
+  const memory = 'memory' in build ? build.memory : 'plain';
+  describe(`${build.source} as WebAssembly (${build.name}, ${memory} memory)`, () => {
     const binary = Buffer.from(base64, 'base64');
 
     it('is the committed binary `npm run build:wasm` compiles from it', async () => {
       await expectBuiltFromSource(build, binary);
     }, 60_000);
 
-    it('owns no memory: imports only its memory, has no memory, data or global sections', () => {
-      expectNoOwnMemory(binary, ['env.memory:memory']);
+    it(`owns no memory: imports only its memory (${memory}), has no memory, data or global sections`, () => {
+      expectNoOwnMemory(binary, ['env.memory:memory'], memory);
     });
   });
 }
