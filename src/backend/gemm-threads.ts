@@ -295,9 +295,9 @@ let splitCount = 0;
  * thread's block of C in place. False when it should all run on this thread (nothing done).
  */
 export function splitGemm(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmDims, runHere: (block: Block) => void): boolean {
-  if (dims.m * dims.k * dims.n < MIN_SPLIT_MACS) return false;
+  // The setting first: a malformed VAEKIT_KERNEL_THREADS fails at the first product, not at the first large one.
   const threads = kernelThreads();
-  if (threads < 2) return false;
+  if (threads < 2 || dims.m * dims.k * dims.n < MIN_SPLIT_MACS) return false;
   pool ??= new GemmThreads();
   const split = pool.run(a, b, c, dims, threads, runHere);
   if (split) splitCount++;

@@ -19,7 +19,7 @@ let setting: KernelThreadsSetting | null = null;
 /** Sets the thread count of vaekit's kernels (`null`: back to `VAEKIT_KERNEL_THREADS` or `'auto'`). */
 export function setKernelThreads(n: KernelThreadsSetting | null): void {
   if (n !== null && n !== 'auto' && !(Number.isInteger(n) && n >= 1)) {
-    throw new Error(`kernel threads: expected a positive integer or "auto"; got ${JSON.stringify(n)}`);
+    throw new Error(`kernel threads: expected a positive integer or "auto"; got ${typeof n === 'number' ? String(n) : JSON.stringify(n)}`);
   }
   setting = n;
 }

@@ -260,8 +260,7 @@ describe('kernel thread count', () => {
     for (const [bad, shown] of [[0, '0'], [1.5, '1.5'], [-1, '-1'], ['two', '"two"']] as const) {
       expect(() => setKernelThreads(bad as number)).toThrow(`kernel threads: expected a positive integer or "auto"; got ${shown}`);
     }
-    // Not finite: rejected (JSON.stringify shows them as null).
-    for (const bad of [Number.NaN, Infinity]) expect(() => setKernelThreads(bad)).toThrow('kernel threads: expected a positive integer or "auto"');
+    for (const bad of [Number.NaN, Infinity]) expect(() => setKernelThreads(bad)).toThrow(`kernel threads: expected a positive integer or "auto"; got ${String(bad)}`);
     // A rejected setting leaves the previous one.
     setKernelThreads(3);
     expect(() => setKernelThreads(0)).toThrow();
@@ -277,6 +276,13 @@ describe('kernel thread count', () => {
     setKernelThreads(null);
     for (const bad of ['0', '1.5', '-2', 'two']) withEnv(bad, () => expect(() => kernelThreads()).toThrow(`VAEKIT_KERNEL_THREADS: expected a positive integer or "auto"; got "${bad}"`));
     withEnv('3', () => expect(kernelThreads()).toBe(3));
+    // A product of any size reads the setting, so a bad variable fails at the first product of a run, not at the first large one.
+    const a = tf.ones([2, 3]) as tf.Tensor2D;
+    try {
+      withEnv('abc', () => expect(() => gemm(a, a, false, true)).toThrow('VAEKIT_KERNEL_THREADS: expected a positive integer or "auto"; got "abc"'));
+    } finally {
+      a.dispose();
+    }
     withEnv('', () => expect(kernelThreads()).toBe(withEnv('auto', () => kernelThreads())));
   });
 
