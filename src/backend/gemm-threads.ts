@@ -9,9 +9,13 @@ import { kernelThreads, nodeThreadModules } from './kernel-threads.js';
  * shared memory) on one shared memory.
  *
  * A call copies A and B into the shared memory, hands each helper its block of C (a range of
- * column panels, or of rows when C has few columns), computes the first block here, waits for
- * the helpers and copies C out. Every element is computed exactly as by the one-thread product
- * (`gemmPart`), so the result is the same bits for any thread count (tested).
+ * column panels, or of rows; `splitBlocks`), computes the first block here in place (on the
+ * tensors where they are), waits for the helpers and copies their blocks into C. Every element
+ * is computed exactly as by the one-thread product (`gemmPart`), so the result is the same bits
+ * for any thread count (tested). The copies are the price of tfjs-wasm's heap not being a shared
+ * memory: on the 2-core machine a split 100×784×200 product takes 0.62× the one-thread time, a
+ * 1000×784×200 one 0.56× (`npx tsx bench/gemm-threads.ts`), and a batch-100 training step's
+ * products 0.72× (`bench/kernel-threads-ab.ts` runs the whole step).
  *
  * A helper is a `node:worker_threads` worker with no imports: it instantiates the module on the
  * shared memory and loops on its control block, woken by `Atomics.notify`. After a block it
@@ -28,6 +32,9 @@ export const MIN_SPLIT_MACS = 1 << 21;
 /** How long a helper keeps polling for the next block before it sleeps. */
 const SPIN_MS = 2;
 
+/** How long this thread polls for a helper's block before it sleeps between looks. */
+const POLL_MS = 20;
+
 /** How long this thread waits for a helper's block before it gives up (a helper that died mid-block). */
 const BLOCK_TIMEOUT_MS = 120_000;
 
@@ -42,16 +49,12 @@ const ERROR = 3; // 1 if the block threw (the message is not passed: the same ca
 const EXIT = 4; // 1: leave the loop
 const ARGS = 5; // gemmPart's 13 arguments
 const CONTROL_INTS = ARGS + 13;
-// After the ints, a float64: the helper's time for its last block (ms).
-const ELAPSED_BYTE = Math.ceil((CONTROL_INTS * 4) / 8) * 8;
-const CONTROL_BYTES = ELAPSED_BYTE + 8;
 
 /** The helper's code (CommonJS, evaluated in the worker; no imports but Node's). */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { bytes, memory, control, spinMs } = workerData;
 const ctl = new Int32Array(control);
-const elapsed = new Float64Array(control, ${ELAPSED_BYTE}, 1);
 const part = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.gemmPart;
 Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
@@ -68,9 +71,7 @@ for (;;) {
   if (Atomics.load(ctl, ${EXIT}) === 1) break;
   const a = [];
   for (let i = 0; i < 13; i++) a.push(ctl[${ARGS} + i]);
-  const t0 = performance.now();
   try { part(...a); Atomics.store(ctl, ${ERROR}, 0); } catch (e) { Atomics.store(ctl, ${ERROR}, 1); }
-  elapsed[0] = performance.now() - t0;
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
 }
@@ -86,13 +87,19 @@ const WA = (globalThis as unknown as { WebAssembly: SharedWasmApi }).WebAssembly
 interface Helper {
   worker: import('node:worker_threads').Worker;
   ctl: Int32Array;
-  /** The helper's time for its last block, ms (written before it sets DONE). */
-  elapsed: Float64Array;
   seq: number;
 }
 
 /** Pages of 64 KiB the shared memory may grow to (1 GiB; products of these models use a few MB). */
 const MAX_PAGES = 16384;
+
+/** A line on stderr (unless VAEKIT_QUIET=1), once per process from here. */
+function notice(line: string): void {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined>; stderr?: { write(s: string): void } } }).process;
+  if (p?.env?.VAEKIT_QUIET === '1') return;
+  if (p?.stderr) p.stderr.write(line);
+  else console.warn(line.trimEnd());
+}
 
 function align64(n: number): number {
   return Math.ceil(n / 64) * 64;
@@ -131,20 +138,6 @@ export function splitBlocks(m: number, n: number, t: number, mainShare = 1 / t):
   return blocks.filter(([i0, i1, q0, q1]) => i1 > i0 && q1 > q0);
 }
 
-/** Work in a block (rows × panels). */
-const units = ([i0, i1, q0, q1]: Block) => (i1 - i0) * (q1 - q0);
-
-/**
- * How much slower a helper's block runs than this thread's, per unit of work, for each product
- * shape (an exponential average). Helpers start later (woken by this thread), and they read A
- * and B from memory this thread has just written (so from its core's cache): measured on the
- * 2-core machine, a helper took up to 1.5× this thread's time per column panel of the largest
- * products. Splitting by the measured ratio lets both finish together. Only timing depends on
- * it: every element of C is computed the same way whoever computes it.
- */
-const slowness = new Map<string, number>();
-const SLOWNESS_SMOOTHING = 0.2;
-
 class GemmThreads {
   private readonly bytes = decodeBase64(GEMM_SHARED_WASM_BASE64);
   private readonly module = new WA.Module(this.bytes);
@@ -174,7 +167,7 @@ class GemmThreads {
     try {
       this.memory ??= new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
       while (this.helpers.length < count) {
-        const control = new SharedArrayBuffer(CONTROL_BYTES);
+        const control = new SharedArrayBuffer(CONTROL_INTS * 4);
         const ctl = new Int32Array(control);
         const worker = new node.workerThreads.Worker(HELPER_SOURCE, { eval: true, workerData: { bytes: this.bytes, memory: this.memory, control, spinMs: SPIN_MS } });
         worker.unref();
@@ -182,12 +175,13 @@ class GemmThreads {
           void worker.terminate();
           throw new Error(`a helper thread did not start within ${START_TIMEOUT_MS / 1000} s`);
         }
-        this.helpers.push({ worker, ctl, elapsed: new Float64Array(control, ELAPSED_BYTE, 1), seq: 0 });
+        this.helpers.push({ worker, ctl, seq: 0 });
       }
       return true;
     } catch (e) {
       this.failed = `kernel helper threads could not start: ${(e as Error).message}`;
       for (const h of this.helpers.splice(0)) void h.worker.terminate();
+      notice(`vaekit: ${this.failed}; matrix products run on one thread\n`);
       return false;
     }
   }
@@ -200,9 +194,7 @@ class GemmThreads {
    */
   run(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmDims, threads: number, runHere: (block: Block) => void): boolean {
     const { m, k, n, transA, transB } = dims;
-    const key = `${m},${k},${n},${transA ? 1 : 0},${transB ? 1 : 0},${threads}`;
-    const slow = slowness.get(key) ?? 1;
-    const blocks = splitBlocks(m, n, threads, 1 / (1 + (threads - 1) / slow));
+    const blocks = splitBlocks(m, n, threads);
     if (blocks.length < 2 || !this.ensureHelpers(blocks.length - 1)) return false;
     const workBytes = align64(k * 32 * Math.ceil(n / 8));
     const offA = 64;
@@ -222,49 +214,33 @@ class GemmThreads {
       Atomics.store(h.ctl, SEQ, h.seq);
       Atomics.notify(h.ctl, SEQ);
     }
-    const start = performance.now();
     runHere(blocks[0]!);
-    const mainMs = performance.now() - start;
-    let helperRate = 0;
     const shared = new Float32Array(heap, offC, c.length);
     for (let j = 1; j < blocks.length; j++) {
       const h = this.helpers[j - 1]!;
-      const waited = this.waitFor(h, j);
-      // A helper that finished after this thread took (from the hand-over) this thread's time plus the wait; one that finished first, its own time.
-      helperRate += (waited > 0 ? mainMs + waited : h.elapsed[0]!) / units(blocks[j]!);
+      this.waitFor(h, j);
       const [i0, i1, q0, q1] = blocks[j]!;
       const c0 = q0 * 8;
       const c1 = Math.min(n, q1 * 8);
       if (c0 === 0 && c1 === n) c.set(shared.subarray(i0 * n, i1 * n), i0 * n);
       else for (let i = i0; i < i1; i++) c.set(shared.subarray(i * n + c0, i * n + c1), i * n + c0);
     }
-    const ratio = helperRate / (blocks.length - 1) / (mainMs / units(blocks[0]!));
-    if (Number.isFinite(ratio) && ratio > 0) slowness.set(key, slow + SLOWNESS_SMOOTHING * (Math.min(4, Math.max(0.25, ratio)) - slow));
     return true;
   }
 
-  /** Waits for helper `h`'s block (polling first: it is usually about to finish); the ms waited. */
-  private waitFor(h: Helper, j: number): number {
+  /** Waits for helper `h`'s block: polls first (it is usually about to finish, and a sleeping thread here wakes up to half a millisecond late on a virtual machine), then sleeps in short waits. */
+  private waitFor(h: Helper, j: number): void {
     const start = performance.now();
-    if (Atomics.load(h.ctl, DONE) === h.seq) {
-      this.check(h, j);
-      return 0;
-    }
-    for (let i = 0; i < 4096; i++) {
-      if (Atomics.load(h.ctl, DONE) === h.seq) {
-        this.check(h, j);
-        return performance.now() - start;
-      }
+    for (let i = 1; ; i++) {
+      if (Atomics.load(h.ctl, DONE) === h.seq) return this.check(h, j);
+      if ((i & 1023) === 0 && performance.now() - start > POLL_MS) break;
     }
     const deadline = start + BLOCK_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(h.ctl, DONE);
-      if (done === h.seq) {
-        this.check(h, j);
-        return performance.now() - start;
-      }
+      if (done === h.seq) return this.check(h, j);
       if (performance.now() > deadline) throw new Error(`VaekitMatMul: helper thread ${j} did not finish its block within ${BLOCK_TIMEOUT_MS / 1000} s`);
-      Atomics.wait(h.ctl, DONE, done, 10);
+      Atomics.wait(h.ctl, DONE, done, 1);
     }
   }
 
