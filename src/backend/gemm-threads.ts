@@ -29,6 +29,9 @@ import { kernelThreads, nodeThreadModules } from './kernel-threads.js';
 /** Products smaller than this (M·K·N multiply-adds; 2²¹ ≈ 2.1 M) run on this thread: measured on 2 cores, a split 100×200×50 product (1 M) gains nothing, a 100×200×200 one (4 M) takes 0.64× the time. */
 export const MIN_SPLIT_MACS = 1 << 21;
 
+/** Products a helper runs beside this thread's (`startSideGemm`) only from this many multiply-adds (2¹⁹ ≈ 0.5 M): below, the copies cost about what they save. */
+export const MIN_SIDE_MACS = 1 << 19;
+
 /** How long a helper keeps polling for the next block before it sleeps. */
 const SPIN_MS = 2;
 
@@ -138,11 +141,20 @@ export function splitBlocks(m: number, n: number, t: number, mainShare = 1 / t):
   return blocks.filter(([i0, i1, q0, q1]) => i1 > i0 && q1 > q0);
 }
 
+/** A whole product handed to the first helper (`startSide`), its result in the shared memory until collected. */
+interface SideJob {
+  id: number;
+  offC: number;
+  size: number;
+}
+
 class GemmThreads {
   private readonly bytes = decodeBase64(GEMM_SHARED_WASM_BASE64);
   private readonly module = new WA.Module(this.bytes);
   private memory?: WasmMemory;
   private readonly helpers: Helper[] = [];
+  private side?: SideJob;
+  private nextSideId = 1;
   /** Why threads could not start (then every product runs on this thread). */
   private failed?: string;
 
@@ -193,28 +205,13 @@ class GemmThreads {
    * are), the helpers' blocks on copies in the shared memory, copied into `c` after.
    */
   run(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmDims, threads: number, runHere: (block: Block) => void): boolean {
-    const { m, k, n, transA, transB } = dims;
-    const blocks = splitBlocks(m, n, threads);
+    const blocks = splitBlocks(dims.m, dims.n, threads);
     if (blocks.length < 2 || !this.ensureHelpers(blocks.length - 1)) return false;
-    const workBytes = align64(k * 32 * Math.ceil(n / 8));
-    const offA = 64;
-    const offB = align64(offA + a.byteLength);
-    const offC = align64(offB + b.byteLength);
-    const offWork = align64(offC + c.byteLength);
-    const end = offWork + (blocks.length - 1) * workBytes;
-    const mem = this.memory!;
-    if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-    const heap = mem.buffer;
-    new Float32Array(heap, offA, a.length).set(a);
-    new Float32Array(heap, offB, b.length).set(b);
-    for (let j = 1; j < blocks.length; j++) {
-      const h = this.helpers[j - 1]!;
-      h.ctl.set([offA, offB, offC, offWork + (j - 1) * workBytes, m, k, n, transA ? 1 : 0, transB ? 1 : 0, ...blocks[j]!], ARGS);
-      h.seq = (h.seq + 1) | 0;
-      Atomics.store(h.ctl, SEQ, h.seq);
-      Atomics.notify(h.ctl, SEQ);
-    }
+    this.dropSide();
+    const { offC } = this.handOver(a, b, c.length, dims, blocks.slice(1));
     runHere(blocks[0]!);
+    const heap = this.memory!.buffer;
+    const n = dims.n;
     const shared = new Float32Array(heap, offC, c.length);
     for (let j = 1; j < blocks.length; j++) {
       const h = this.helpers[j - 1]!;
@@ -226,6 +223,64 @@ class GemmThreads {
       else for (let i = i0; i < i1; i++) c.set(shared.subarray(i * n + c0, i * n + c1), i * n + c0);
     }
     return true;
+  }
+
+  /**
+   * Copies A and B into the shared memory (growing it as needed) and hands `blocks[j]` to helper j
+   * (each with its own packing area); C [`cSize` floats] will be at `offC`.
+   */
+  private handOver(a: Float32Array, b: Float32Array, cSize: number, dims: GemmDims, blocks: readonly Block[]): { offC: number } {
+    const { m, k, n, transA, transB } = dims;
+    const workBytes = align64(k * 32 * Math.ceil(n / 8));
+    const offA = 64;
+    const offB = align64(offA + a.byteLength);
+    const offC = align64(offB + b.byteLength);
+    const offWork = align64(offC + cSize * 4);
+    const end = offWork + blocks.length * workBytes;
+    const mem = this.memory!;
+    if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+    const heap = mem.buffer;
+    new Float32Array(heap, offA, a.length).set(a);
+    new Float32Array(heap, offB, b.length).set(b);
+    blocks.forEach((block, j) => {
+      const h = this.helpers[j]!;
+      h.ctl.set([offA, offB, offC, offWork + j * workBytes, m, k, n, transA ? 1 : 0, transB ? 1 : 0, ...block], ARGS);
+      h.seq = (h.seq + 1) | 0;
+      Atomics.store(h.ctl, SEQ, h.seq);
+      Atomics.notify(h.ctl, SEQ);
+    });
+    return { offC };
+  }
+
+  /**
+   * Hands the whole product op(A)·op(B) to the first helper and returns at once: a job id for
+   * `collectSide`, or undefined when no helper can start. Only one such job is outstanding: any
+   * other use of the helpers first waits for it and drops it.
+   */
+  startSide(a: Float32Array, b: Float32Array, dims: GemmDims): number | undefined {
+    if (!this.ensureHelpers(1)) return undefined;
+    this.dropSide();
+    const size = dims.m * dims.n;
+    const { offC } = this.handOver(a, b, size, dims, [[0, dims.m, 0, Math.ceil(dims.n / 8)]]);
+    this.side = { id: this.nextSideId++, offC, size };
+    return this.side.id;
+  }
+
+  /** Waits for side job `id` and copies its C into `c`; false if that job is not the outstanding one (then `c` is untouched). */
+  collectSide(id: number, c: Float32Array): boolean {
+    const job = this.side;
+    if (!job || job.id !== id || job.size !== c.length) return false;
+    this.side = undefined;
+    this.waitFor(this.helpers[0]!, 1);
+    c.set(new Float32Array(this.memory!.buffer, job.offC, job.size));
+    return true;
+  }
+
+  /** Waits for an outstanding side job, if any, and forgets its result (its memory is about to be reused). */
+  private dropSide(): void {
+    if (!this.side) return;
+    this.side = undefined;
+    this.waitFor(this.helpers[0]!, 1);
   }
 
   /** Waits for helper `h`'s block: polls first (it is usually about to finish, and a sleeping thread here wakes up to half a millisecond late on a virtual machine), then sleeps in short waits. */
@@ -250,6 +305,7 @@ class GemmThreads {
 
   /** Stops the helpers (they are started again on the next split product). */
   stop(): Promise<void> {
+    this.dropSide();
     const helpers = this.helpers.splice(0);
     for (const h of helpers) {
       Atomics.store(h.ctl, EXIT, 1);
@@ -264,6 +320,8 @@ class GemmThreads {
 let pool: GemmThreads | undefined;
 /** Products split so far in this thread (for tests and benches: proof that a run used the helpers). */
 let splitCount = 0;
+/** Products handed whole to a helper beside one computed here (`startSideGemm`). */
+let sideCount = 0;
 
 /**
  * C = op(A)·op(B) split over the kernel threads (`kernelThreads()`), if there are two or more
@@ -280,9 +338,31 @@ export function splitGemm(a: Float32Array, b: Float32Array, c: Float32Array, dim
   return split;
 }
 
+/**
+ * Whether two independent products can run side by side now: this thread one, a helper the
+ * other (exactly two kernel threads, and `sideMacs` multiply-adds, the helper's product, at least
+ * `MIN_SIDE_MACS`). A dense layer's backward pass is such a pair: dX = dY·Wᵀ and dW = Xᵀ·dY.
+ */
+export function sideBySideAvailable(sideMacs: number): boolean {
+  return sideMacs >= MIN_SIDE_MACS && kernelThreads() === 2 && pool?.unavailable === undefined;
+}
+
+/** Starts op(A)·op(B) on a helper thread and returns its job id (undefined: not started; compute it here). */
+export function startSideGemm(a: Float32Array, b: Float32Array, dims: GemmDims): number | undefined {
+  pool ??= new GemmThreads();
+  const id = pool.startSide(a, b, dims);
+  if (id !== undefined) sideCount++;
+  return id;
+}
+
+/** Copies side job `id`'s result into `c` once the helper is done; false if it is not outstanding (compute it here). */
+export function collectSideGemm(id: number, c: Float32Array): boolean {
+  return pool?.collectSide(id, c) ?? false;
+}
+
 /** How many products this thread has split over helper threads, and how many helpers are running. */
-export function gemmThreadStats(): { splitProducts: number; helpers: number } {
-  return { splitProducts: splitCount, helpers: pool?.helperCount ?? 0 };
+export function gemmThreadStats(): { splitProducts: number; sideProducts: number; helpers: number } {
+  return { splitProducts: splitCount, sideProducts: sideCount, helpers: pool?.helperCount ?? 0 };
 }
 
 /** Why products are not split although more than one kernel thread is asked for (undefined: they are, or were never tried). */

@@ -3,7 +3,7 @@ import { GEMM_WASM_BASE64 } from '../backend/gemm-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
-import { splitGemm, type Block } from '../backend/gemm-threads.js';
+import { collectSideGemm, sideBySideAvailable, splitGemm, startSideGemm, type Block } from '../backend/gemm-threads.js';
 
 /**
  * vaekit's matrix product C = op(A)·op(B) for dense layers on wasm (and cpu), op = identity or
@@ -36,6 +36,12 @@ function dims(a: readonly number[], b: readonly number[], ta: boolean, tb: boole
   return [m, k, n];
 }
 
+/** The packed panels of op(B): K rows of ⌈N/8⌉·8 floats (two per float64 element). */
+function packSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: boolean): number {
+  const [, k, n] = dims(a, b, ta, tb);
+  return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
+}
+
 registerHostKernel({
   name: GEMM_KERNEL,
   inputs: ['a', 'b'],
@@ -43,11 +49,7 @@ registerHostKernel({
     const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
     return [[m, n]];
   },
-  // The packed panels of op(B): K rows of ⌈N/8⌉·8 floats (two per float64 element).
-  workspace: ([a, b], attrs) => {
-    const [, k, n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
-    return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
-  },
+  workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
     const transA = attrs.transposeA === 1;
     const transB = attrs.transposeB === 1;
@@ -57,6 +59,49 @@ registerHostKernel({
     const here = (block: Block) => wasm.run('gemmPart', memory, { inputs, outputs, work }, [m, k, n, ...flags, ...block]);
     if (splitGemm(inputs[0]!, inputs[1]!, outputs[0]!, { m, k, n, transA, transB }, here)) return;
     wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, ...flags]);
+  },
+});
+
+/**
+ * Two independent products side by side (a dense layer's backward pass: dX and dW): outputs
+ * op(a)·op(b), computed here, while a helper thread computes op(sa)·op(sb) (`startSideGemm`;
+ * collected by `GEMM_SIDE_KERNEL` with the job id `lastSideJob` holds after the call).
+ */
+const GEMM_PAIR_KERNEL = 'VaekitMatMulPair';
+/** The helper's product of a `GEMM_PAIR_KERNEL` call (attr `job`), or the product computed here when that job is gone. */
+const GEMM_SIDE_KERNEL = 'VaekitMatMulSide';
+
+let lastSideJob: number | undefined;
+
+registerHostKernel({
+  name: GEMM_PAIR_KERNEL,
+  inputs: ['a', 'b', 'sa', 'sb'],
+  outputShapes: ([a, b, sa, sb], attrs) => {
+    dims(sa!, sb!, attrs.sideTransposeA === 1, attrs.sideTransposeB === 1);
+    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
+    return [[m, n]];
+  },
+  workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
+  compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
+    const [sm, sk, sn] = dims(shapes[2]!, shapes[3]!, attrs.sideTransposeA === 1, attrs.sideTransposeB === 1);
+    lastSideJob = startSideGemm(inputs[2]!, inputs[3]!, { m: sm, k: sk, n: sn, transA: attrs.sideTransposeA === 1, transB: attrs.sideTransposeB === 1 });
+    const [m, k, n] = dims(shapes[0]!, shapes[1]!, attrs.transposeA === 1, attrs.transposeB === 1);
+    wasm.run('gemm', memory, { inputs: inputs.slice(0, 2), outputs, work }, [m, k, n, attrs.transposeA ?? 0, attrs.transposeB ?? 0]);
+  },
+});
+
+registerHostKernel({
+  name: GEMM_SIDE_KERNEL,
+  inputs: ['a', 'b'],
+  outputShapes: ([a, b], attrs) => {
+    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
+    return [[m, n]];
+  },
+  workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
+  compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
+    if (collectSideGemm(attrs.job!, outputs[0]!)) return;
+    const [m, k, n] = dims(shapes[0]!, shapes[1]!, attrs.transposeA === 1, attrs.transposeB === 1);
+    wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, attrs.transposeA ?? 0, attrs.transposeB ?? 0]);
   },
 });
 
@@ -73,6 +118,41 @@ export function gemm(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transpo
   return runHostKernel(GEMM_KERNEL, { a, b }, { transposeA: transposeA ? 1 : 0, transposeB: transposeB ? 1 : 0 })[0] as tf.Tensor2D;
 }
 
+/** One product of a gradient: op(x)·op(y). */
+type Product = [tf.Tensor2D, tf.Tensor2D, boolean, boolean];
+
+/**
+ * The two products of a gradient, dA and dB, as the tape asks for them: dA first (when A needs
+ * a gradient) then dB. With two kernel threads and a dB large enough, asking for dA starts dB on
+ * the helper thread and computes dA here; asking for dB then collects the helper's result
+ * (`GEMM_PAIR_KERNEL`, `GEMM_SIDE_KERNEL`; the same bits as `gemm`, every element computed alike).
+ * Otherwise (dB asked alone, one thread, small products) each is `gemm`, split over the threads
+ * where large. The products have no gradients of their own on the side-by-side path; second
+ * derivatives through `gemm` take the plain path (the tape is recording then).
+ */
+function gradientProducts(da: Product, db: Product): { a: () => tf.Tensor; b: () => tf.Tensor } {
+  const [sa, sb, sta, stb] = db;
+  const [dm, dk, dn] = dims(sa.shape, sb.shape, sta, stb);
+  let job: number | undefined;
+  return {
+    a: () => {
+      const [x, y, tx, ty] = da;
+      if (tf.engine().isTapeOn() || !sideBySideAvailable(dm * dk * dn)) return gemm(x, y, tx, ty);
+      const flags = { transposeA: tx ? 1 : 0, transposeB: ty ? 1 : 0, sideTransposeA: sta ? 1 : 0, sideTransposeB: stb ? 1 : 0 };
+      lastSideJob = undefined;
+      const out = runHostKernel(GEMM_PAIR_KERNEL, { a: x, b: y, sa, sb }, flags)[0]!;
+      job = lastSideJob;
+      return out;
+    },
+    b: () => {
+      if (job === undefined) return gemm(sa, sb, sta, stb);
+      const id = job;
+      job = undefined;
+      return runHostKernel(GEMM_SIDE_KERNEL, { a: sa, b: sb }, { transposeA: sta ? 1 : 0, transposeB: stb ? 1 : 0, job: id })[0]!;
+    },
+  };
+}
+
 tf.registerGradient({
   kernelName: GEMM_KERNEL,
   inputsToSave: ['a', 'b'],
@@ -81,9 +161,9 @@ tf.registerGradient({
     const d = dy as tf.Tensor2D;
     const ta = (attrs as { transposeA?: number }).transposeA === 1;
     const tb = (attrs as { transposeB?: number }).transposeB === 1;
-    if (!ta && !tb) return { a: () => gemm(d, b, false, true), b: () => gemm(a, d, true, false) };
-    if (!ta && tb) return { a: () => gemm(d, b), b: () => gemm(d, a, true, false) };
-    if (ta && !tb) return { a: () => gemm(b, d, false, true), b: () => gemm(a, d) };
-    return { a: () => gemm(b, d, true, true), b: () => gemm(d, a, true, true) };
+    if (!ta && !tb) return gradientProducts([d, b, false, true], [a, d, true, false]);
+    if (!ta && tb) return gradientProducts([d, b, false, false], [d, a, true, false]);
+    if (ta && !tb) return gradientProducts([b, d, false, true], [a, d, false, false]);
+    return gradientProducts([b, d, true, true], [d, a, true, true]);
   },
 });

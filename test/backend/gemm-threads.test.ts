@@ -190,15 +190,45 @@ describe('a product split over kernel threads', () => {
             return tf.grads(f)([tf.tensor2d(av, as), tf.tensor2d(bv, bs)]).map((g) => g.dataSync() as Float32Array);
           }),
         );
-      const before = gemmThreadStats().splitProducts;
+      const before = gemmThreadStats();
       const one = grads(1);
-      expect(gemmThreadStats().splitProducts).toBe(before);
+      expect(gemmThreadStats().splitProducts).toBe(before.splitProducts);
       const two = grads(2);
-      // The forward product and both gradient products (each ≥ 101·300·203 multiply-adds) were split.
-      expect(gemmThreadStats().splitProducts - before).toBe(3);
-      expectSameBits(two[0]!, one[0]!, `dA of ${op(ta, 'a')}·${op(tb, 'b')}`);
-      expectSameBits(two[1]!, one[1]!, `dB of ${op(ta, 'a')}·${op(tb, 'b')}`);
+      // Two threads: the forward product split; dA computed here beside dB on the helper.
+      expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(1);
+      expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(1);
+      const three = grads(3);
+      // Three threads: no side-by-side pair; all three products split.
+      expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(4);
+      expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(1);
+      for (const [g, threads] of [[two, 2], [three, 3]] as const) {
+        expectSameBits(g[0]!, one[0]!, `dA of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
+        expectSameBits(g[1]!, one[1]!, `dB of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
+      }
     }
+  });
+
+  it('gives the one-thread gradient when only one operand needs it, and drops a side product nobody collects', () => {
+    const [m, k, n] = [100, 784, 200];
+    const [av, bv, wv] = [normal([m, k], 11), normal([k, n], 12), normal([m, n], 13)];
+    // Gradient of one operand only: for b, the tape asks for dB alone (split); for a, it asks for
+    // dA, which starts dB beside it on the helper, and never asks for dB (it is dropped).
+    const grad = (threads: number, of: 'a' | 'b') =>
+      withKernelThreads(threads, () =>
+        tf.tidy(() => {
+          const [a, b, w] = [tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n]), tf.tensor2d(wv, [m, n])];
+          const f = (x: tf.Tensor) => tf.sum(tf.mul(of === 'a' ? gemm(x as tf.Tensor2D, b) : gemm(a, x as tf.Tensor2D), w));
+          return tf.grad(f)(of === 'a' ? a : b).dataSync() as Float32Array;
+        }),
+      );
+    for (const of of ['a', 'b'] as const) {
+      const before = gemmThreadStats();
+      const two = grad(2, of);
+      expect(gemmThreadStats().sideProducts - before.sideProducts, `side products for d${of}`).toBe(of === 'a' ? 1 : 0);
+      expectSameBits(two, grad(1, of), `d${of} alone`);
+    }
+    // After a dropped side product, products (split or side by side) still give the one-thread bits.
+    expectSameBits(product(av, [m, k], bv, [k, n], false, false, 2), product(av, [m, k], bv, [k, n], false, false, 1), 'a product after a dropped side job');
   });
 
   it('does not split products below MIN_SPLIT_MACS', () => {
@@ -218,13 +248,14 @@ describe('a product split over kernel threads', () => {
     const [av, bv] = [normal([101, 300], 3), normal([300, 203], 4)];
     const [a, b] = [tf.tensor2d(av, [101, 300]), tf.variable(tf.tensor2d(bv, [300, 203]))];
     setKernelThreads(2);
-    const before = gemmThreadStats().splitProducts;
+    const before = gemmThreadStats();
     await expectNoLeak(() => tf.dispose(gemm(a, b)), 5);
     await expectNoLeak(() => {
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(gemm(a, b as tf.Variable as unknown as tf.Tensor2D))) as tf.Scalar, [b]);
       tf.dispose([value, ...Object.values(grads)]);
     });
-    expect(gemmThreadStats().splitProducts - before).toBeGreaterThanOrEqual(7 + 2 * 5);
+    // Each gradient step: the forward product split, dB (dA is not asked for) split.
+    expect(gemmThreadStats().splitProducts - before.splitProducts).toBeGreaterThanOrEqual(7 + 2 * 5);
     tf.dispose([a, b]);
   });
 
