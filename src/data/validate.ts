@@ -23,6 +23,23 @@ export function checkFinite(data: Dataset): void {
   finiteArrays.add(x);
 }
 
+/** For each value array, the validators (a likelihood's `validateData`) it has passed. */
+const passed = new WeakMap<Float32Array, WeakSet<object>>();
+
+/**
+ * Runs `validate(x)` unless `x` already passed that same validator (the same function: one
+ * likelihood class's rule): a data set given to `train()` again — a bench's blocks, a page that
+ * trains in chunks — is not scanned again. Like `checkFinite`, it trusts the values not to
+ * change after they passed.
+ */
+export function validateOnce(x: Float32Array, validator: object, validate: () => void): void {
+  let seen = passed.get(x);
+  if (seen?.has(validator)) return;
+  validate();
+  if (!seen) passed.set(x, (seen = new WeakSet()));
+  seen.add(validator);
+}
+
 /**
  * Throws, naming the first offending row, column and value, unless every value is in [0, 1]
  * (what a Bernoulli likelihood and binarisation need).

@@ -4,7 +4,7 @@ import { checkPositiveInt } from '../core/checks.js';
 import { isObjective } from '../core/objective.js';
 import { PARTS, RENAMED_PARTS, type Vae } from '../core/vae.js';
 import type { Dataset } from '../data/dataset.js';
-import { checkFinite } from '../data/validate.js';
+import { checkFinite, validateOnce } from '../data/validate.js';
 import { writeStderrLine } from '../core/host-env.js';
 import type { TrainOptions } from './trainer.js';
 
@@ -23,7 +23,8 @@ function checkData(vae: Vae, data: Dataset, what: string): void {
     throw new Error(`${what}: rows of "${data.name}" have ${data.dim} values but the model expects ${vae.dataDim} (model.dataDim)`);
   }
   checkFinite(data);
-  vae.likelihood.validateData?.(data.x, data.dim);
+  const { likelihood } = vae;
+  if (likelihood.validateData) validateOnce(data.x, likelihood.validateData, () => likelihood.validateData!(data.x, data.dim));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
-import { checkFinite, checkUnitInterval, checkWidth } from '../../src/data/validate.js';
+import { checkFinite, checkUnitInterval, checkWidth, validateOnce } from '../../src/data/validate.js';
 
 function data(values: number[], dim: number): Dataset {
   return { name: 'tiny', x: Float32Array.from(values), rows: values.length / dim, dim, binarize: 'none' };
@@ -27,5 +27,24 @@ describe('data validation', () => {
     expect(() => checkWidth(data([0, 0, 0, 0], 2), 784, 'the VAE')).toThrow(
       "model.dataDim: the VAE expects rows of width 784; the data set 'tiny' has rows of width 2 (set model.dataDim to 2)",
     );
+  });
+});
+
+describe('validateOnce', () => {
+  it('runs a validator once per value array, again for another validator or array, and every time it throws', () => {
+    const calls: string[] = [];
+    const rule = (name: string, ok: boolean) => () => {
+      calls.push(name);
+      if (!ok) throw new Error(`${name} refused`);
+    };
+    const [x, y] = [new Float32Array(4), new Float32Array(4)];
+    const [v1, v2, bad] = [{}, {}, {}];
+    validateOnce(x, v1, rule('v1 on x', true));
+    validateOnce(x, v1, rule('v1 on x', true));
+    validateOnce(x, v2, rule('v2 on x', true));
+    validateOnce(y, v1, rule('v1 on y', true));
+    expect(() => validateOnce(x, bad, rule('bad on x', false))).toThrow('bad on x refused');
+    expect(() => validateOnce(x, bad, rule('bad on x', false))).toThrow('bad on x refused');
+    expect(calls).toEqual(['v1 on x', 'v2 on x', 'v1 on y', 'bad on x', 'bad on x']);
   });
 });
