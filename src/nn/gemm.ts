@@ -42,13 +42,16 @@ function packSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: 
   return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
 }
 
+/** [[M, N]] of op(a)·op(b) (attrs transposeA, transposeB). */
+function productShape([a, b]: readonly number[][], attrs: Readonly<Record<string, number>>): number[][] {
+  const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
+  return [[m, n]];
+}
+
 registerHostKernel({
   name: GEMM_KERNEL,
   inputs: ['a', 'b'],
-  outputShapes: ([a, b], attrs) => {
-    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
-    return [[m, n]];
-  },
+  outputShapes: productShape,
   workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
     const transA = attrs.transposeA === 1;
@@ -76,10 +79,9 @@ let lastSideJob: number | undefined;
 registerHostKernel({
   name: GEMM_PAIR_KERNEL,
   inputs: ['a', 'b', 'sa', 'sb'],
-  outputShapes: ([a, b, sa, sb], attrs) => {
-    dims(sa!, sb!, attrs.sideTransposeA === 1, attrs.sideTransposeB === 1);
-    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
-    return [[m, n]];
+  outputShapes: (shapes, attrs) => {
+    dims(shapes[2]!, shapes[3]!, attrs.sideTransposeA === 1, attrs.sideTransposeB === 1);
+    return productShape(shapes, attrs);
   },
   workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
@@ -93,10 +95,7 @@ registerHostKernel({
 registerHostKernel({
   name: GEMM_SIDE_KERNEL,
   inputs: ['a', 'b'],
-  outputShapes: ([a, b], attrs) => {
-    const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
-    return [[m, n]];
-  },
+  outputShapes: productShape,
   workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
     if (collectSideGemm(attrs.job!, outputs[0]!)) return;

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Random, createVae, gemmThreadStats, gemmThreadsUnavailable, setKernelThreads, stopGemmThreads, tf, type Vae } from '../../plugins/index.js';
-import type { Dataset } from '../../src/data/dataset.js';
+import { createVae, gemmThreadStats, gemmThreadsUnavailable, setKernelThreads, stopGemmThreads, tf, type Vae } from '../../plugins/index.js';
 import { train } from '../../src/train/trainer.js';
 import { HOST_KERNEL_BACKEND, requiresForEach } from '../support/requires.js';
+import { prototypes } from '../support/prototypes.js';
 
 // Training with vaekit's matrix products split over kernel threads (src/backend/gemm-threads.ts)
 // is the same computation as on one thread: the same weights and losses, bit for bit. Products
@@ -17,17 +17,6 @@ afterAll(async () => {
 const DIM = 784;
 const BATCH = 100;
 
-/** Binary rows from four noisy prototypes (as the trainer tests build them): 3 batches of 100. */
-function prototypes(rows: number, dim: number, seed: number): Dataset {
-  const random = new Random(seed);
-  const protos = Array.from({ length: 4 }, () => Array.from({ length: dim }, () => (random.uniform() < 0.5 ? 1 : 0)));
-  const x = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const p = protos[r % 4]!;
-    for (let j = 0; j < dim; j++) x[r * dim + j] = random.uniform() < 0.05 ? 1 - p[j]! : p[j]!;
-  }
-  return { name: 'prototypes', x, rows, dim, binarize: 'none' };
-}
 const data = prototypes(3 * BATCH, DIM, 5);
 
 // Layers of 784 → 200 and 200 → 784 at batch 100: 15.7 M multiply-adds per product, well above

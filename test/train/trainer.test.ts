@@ -4,20 +4,9 @@ import { PluginFactory, Random, createVae, definePlugin, tf, z, type Vae } from 
 import type { Dataset } from '../../src/data/dataset.js';
 import { BernoulliLikelihood } from '../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
 import { NonFiniteLossError, meanElbo, train, trainingLoss } from '../../src/train/trainer.js';
+import { prototypes } from '../support/prototypes.js';
 
 const quiet = { quiet: true, progress: false } as const;
-
-/** Binary rows from a few noisy prototypes (a set a VAE can learn fast). */
-function prototypes(rows: number, dim: number, seed: number): Dataset {
-  const random = new Random(seed);
-  const protos = Array.from({ length: 4 }, () => Array.from({ length: dim }, () => (random.uniform() < 0.5 ? 1 : 0)));
-  const x = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const p = protos[r % 4]!;
-    for (let j = 0; j < dim; j++) x[r * dim + j] = random.uniform() < 0.05 ? 1 - p[j]! : p[j]!;
-  }
-  return { name: 'prototypes', x, rows, dim, binarize: 'none' };
-}
 
 function smallVae(dim: number, seed = 1, likelihood: { type: string; [k: string]: unknown } = { type: 'bernoulli', hidden: [32] }, plugins: ContainerModule[] = []): Vae {
   return createVae(
