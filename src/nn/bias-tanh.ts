@@ -8,7 +8,12 @@ import { decodeBase64 } from '../backend/base64.js';
  * A dense layer's bias and tanh as one kernel each way (wasm and cpu), in place of Add + Tanh
  * forward and the tanh gradient's three ops plus the bias gradient's reduction backward:
  *
- *   y = tanh(x + b),   ∂L/∂x = dy·(1 − y²),   ∂L/∂b = Σ_rows ∂L/∂x.
+ *   y = tanh(x + b),   ∂L/∂x = dy·(1 − y²),   ∂L/∂b = Σ_rows ∂L/∂x;
+ *
+ * and the bias alone (a layer with no activation: an encoder's heads, a decoder's output), in
+ * place of Add forward and the broadcast gradient's reshape + Sum + reshape backward:
+ *
+ *   y = x + b,   ∂L/∂x = dy,   ∂L/∂b = Σ_rows dy.
  *
  * x `[M, N]` (the product x·W), b `[N]`. tanh is a float32 SIMD polynomial inside the module
  * (`../backend/assembly/bias-tanh.as.ts`), within 2e-7 relative (and 1e-7 absolute) of tfjs's
@@ -18,19 +23,47 @@ import { decodeBase64 } from '../backend/base64.js';
  */
 export const BIAS_TANH_KERNEL = 'VaekitBiasTanh';
 export const BIAS_TANH_GRAD_KERNEL = 'VaekitBiasTanhGrad';
+export const BIAS_ADD_KERNEL = 'VaekitBiasAdd';
+export const BIAS_GRAD_KERNEL = 'VaekitBiasGrad';
 
 const wasm = new HostWasm(decodeBase64(BIAS_TANH_WASM_BASE64), {});
+
+/** x [M, N] and b [N], or an error naming the kernel and the shapes. */
+function checkBias(kernel: string, x: readonly number[], b: readonly number[]): number[][] {
+  if (x.length !== 2 || b.length !== 1 || b[0] !== x[1]) throw new Error(`${kernel}: expected x [M, N] and b [N]; got [${x.join(', ')}] and [${b.join(', ')}]`);
+  return [x.slice()];
+}
 
 registerHostKernel({
   name: BIAS_TANH_KERNEL,
   inputs: ['x', 'b'],
-  outputShapes: ([x, b]) => {
-    if (x!.length !== 2 || b!.length !== 1 || b![0] !== x![1]) throw new Error(`${BIAS_TANH_KERNEL}: expected x [M, N] and b [N]; got [${x!.join(', ')}] and [${b!.join(', ')}]`);
-    return [x!.slice()];
-  },
+  outputShapes: ([x, b]) => checkBias(BIAS_TANH_KERNEL, x!, b!),
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [m, n] = shapes[0]! as [number, number];
     wasm.run('forward', memory, { inputs, outputs, work }, [m, n]);
+  },
+});
+
+registerHostKernel({
+  name: BIAS_ADD_KERNEL,
+  inputs: ['x', 'b'],
+  outputShapes: ([x, b]) => checkBias(BIAS_ADD_KERNEL, x!, b!),
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
+    const [m, n] = shapes[0]! as [number, number];
+    wasm.run('forwardLinear', memory, { inputs, outputs, work }, [m, n]);
+  },
+});
+
+registerHostKernel({
+  name: BIAS_GRAD_KERNEL,
+  inputs: ['dy'],
+  outputShapes: ([dy]) => {
+    if (dy!.length !== 2) throw new Error(`${BIAS_GRAD_KERNEL}: expected dy [M, N]; got [${dy!.join(', ')}]`);
+    return [[dy![1]!]];
+  },
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
+    const [m, n] = shapes[0]! as [number, number];
+    wasm.run('biasGradient', memory, { inputs, outputs, work }, [m, n]);
   },
 });
 
@@ -47,7 +80,7 @@ registerHostKernel({
   },
 });
 
-/** Whether the fused kernels run on the current backend (wasm or cpu, speed fixes on). */
+/** Whether the fused kernels (bias + tanh, bias alone) run on the current backend (wasm or cpu, speed fixes on). */
 export function biasTanhAvailable(): boolean {
   return hostKernelAvailable(BIAS_TANH_KERNEL);
 }
@@ -60,5 +93,15 @@ export const biasTanh = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
   return {
     value: y,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runHostKernel(BIAS_TANH_GRAD_KERNEL, { y: saved[0]!, dy }),
+  };
+}) as (x: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** x + b for x `[M, N]`, b `[N]`, differentiable w.r.t. both (call where `biasTanhAvailable()`). */
+export const biasAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, b] = args as [tf.Tensor2D, tf.Tensor1D];
+  return {
+    value: runHostKernel(BIAS_ADD_KERNEL, { x, b })[0]!,
+    // ∂L/∂x is dy itself (a clone: the tape owns what a gradient returns).
+    gradFunc: (dy: tf.Tensor) => [dy.clone(), runHostKernel(BIAS_GRAD_KERNEL, { dy })[0]!],
   };
 }) as (x: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;

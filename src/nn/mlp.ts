@@ -31,14 +31,17 @@ export class Mlp implements Parametrised {
     return this.outDim ?? (this.hidden.length ? this.hidden[this.hidden.length - 1]! : this.inDim);
   }
 
+  /** The network on x `[N, in]` or `[K, B, in]` (flattened to `[K·B, in]` once, and back at the end). */
   apply<T extends tf.Tensor2D | tf.Tensor3D>(x: T): T {
     return tf.tidy(() => {
-      let h: tf.Tensor = x;
+      let h = (x.rank === 2 ? x : tf.reshape(x, [-1, this.inDim])) as tf.Tensor2D;
       this.layers.forEach((layer, i) => {
         const isOutput = this.outDim !== undefined && i === this.layers.length - 1;
-        h = isOutput ? layer.apply(h as T) : layer.applyActivated(h as T, this.activation);
+        h = isOutput ? layer.apply(h) : layer.applyActivated(h, this.activation);
       });
-      return h as T;
+      if (x.rank === 2) return h as T;
+      const [k, b] = x.shape as [number, number, number];
+      return tf.reshape(h, [k, b, this.outputDim]) as T;
     });
   }
 

@@ -3,7 +3,7 @@ import { useWasmBackend } from '../support/on-wasm.js';
 import { tf } from '../../src/core/tf.js';
 import { Random } from '../../src/core/random.js';
 import { setSpeedFixes } from '../../src/backend/speed-fixes.js';
-import { biasTanh, biasTanhAvailable } from '../../src/nn/bias-tanh.js';
+import { biasAdd, biasTanh, biasTanhAvailable } from '../../src/nn/bias-tanh.js';
 import { Mlp } from '../../src/nn/mlp.js';
 
 /** Pre-activations of scale 2 with extremes mixed in (0, −0, ±1e−6, ±1e−3, ±9, ±50, ±200). */
@@ -61,6 +61,51 @@ describe('fused bias + tanh kernel', () => {
             for (let i = 0; i < m; i++) sum = Math.fround(sum + fdx![i * n + j]!);
             expect(fdb![j]).toBe(sum); // rows summed in order
             expect(Math.abs(fdb![j]! - odb![j]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(odb![j]!)));
+          }
+          tf.dispose([x, b, dy, ...fused, ...ops]);
+          expect(tf.memory().numTensors).toBe(before);
+        } finally {
+          await tf.setBackend(previous);
+        }
+      });
+    }
+  }
+
+  for (const backend of ['wasm', 'cpu']) {
+    for (const [m, n] of [
+      [100, 784],
+      [7, 13],
+      [5, 6],
+      [3, 3],
+      [1, 1],
+    ] as [number, number][]) {
+      it(`the bias alone equals tf.add(x, b) and its tfjs gradients bit for bit (${backend}, [${m}, ${n}])`, async () => {
+        const previous = tf.getBackend();
+        await tf.setBackend(backend);
+        try {
+          const before = tf.memory().numTensors;
+          const x = tf.tensor2d(values(m * n, m + n), [m, n]);
+          const b = tf.tensor1d(values(n, 3 * n).map((v) => v / 4));
+          const dy = tf.tensor2d(values(m * n, 7).map((v) => Math.sin(v)), [m, n]);
+          const run = (f: (xx: tf.Tensor, bb: tf.Tensor) => tf.Tensor) =>
+            tf.tidy(() => {
+              const { value, grads } = tf.valueAndGrads(f)([x, b], dy);
+              return [value, ...grads];
+            });
+          const fused = run((xx, bb) => biasAdd(xx as tf.Tensor2D, bb as tf.Tensor1D));
+          const ops = run((xx, bb) => tf.add(xx, bb));
+          const [fy, fdx, fdb] = fused.map((t) => t.dataSync());
+          const [oy, odx] = ops.map((t) => t.dataSync());
+          // x + b and dy are exact float32 operations: the same bits as tfjs's.
+          expect(Array.from(fy!)).toEqual(Array.from(oy!));
+          expect(Array.from(fdx!)).toEqual(Array.from(odx!));
+          expect(Array.from(fdx!)).toEqual(Array.from(dy.dataSync()));
+          const d = dy.dataSync();
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let i = 0; i < m; i++) sum = Math.fround(sum + d[i * n + j]!);
+            expect(fdb![j]).toBe(sum); // rows summed in order
+            expect(Math.abs(fdb![j]! - ops[2]!.dataSync()[j]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(sum)));
           }
           tf.dispose([x, b, dy, ...fused, ...ops]);
           expect(tf.memory().numTensors).toBe(before);

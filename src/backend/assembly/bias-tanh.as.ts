@@ -1,4 +1,4 @@
-// AssemblyScript source of the fused bias + tanh kernels of dense layers (`../../nn/bias-tanh.ts`
+// AssemblyScript source of the dense layers' bias kernels, with tanh or alone (`../../nn/bias-tanh.ts`
 // documents the math). Compiled to `../bias-tanh-wasm.ts` by `npm run build:wasm`; a test checks
 // that the committed binary is this file's.
 //
@@ -77,6 +77,29 @@ export function backward(y: usize, dy: usize, dx: usize, db: usize, work: usize,
       const d = f32x4.mul(load4(dy, row + j, count), f32x4.sub(one, f32x4.mul(yv, yv)));
       store4(dx, row + j, d, count);
       store4(db, j, f32x4.add(load4(db, j, count), d), count);
+    }
+  }
+}
+
+/** y[i, j] = x[i, j] + b[j] for x [m, n] (`work` unused). */
+export function forwardLinear(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32): void {
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    for (let j = 0; j < n; j += 4) {
+      const count = min(4, n - j);
+      store4(y, row + j, f32x4.add(load4(x, row + j, count), load4(b, j, count)), count);
+    }
+  }
+}
+
+/** db[j] = Σ_i dy[i, j] in i order, for dy [m, n] (`work` unused). */
+export function biasGradient(dy: usize, db: usize, work: usize, m: i32, n: i32): void {
+  for (let j = 0; j < n; j += 4) store4(db, j, f32x4.splat(0), min(4, n - j));
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    for (let j = 0; j < n; j += 4) {
+      const count = min(4, n - j);
+      store4(db, j, f32x4.add(load4(db, j, count), load4(dy, row + j, count)), count);
     }
   }
 }
