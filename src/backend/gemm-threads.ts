@@ -24,6 +24,12 @@ import { kernelThreads, nodeThreadModules } from './kernel-threads.js';
  * So while a model trains, the helpers keep their cores busy; idle, they sleep. Helpers are
  * `unref`'d (they never keep a process alive) and started on the first product large enough to
  * split (`MIN_SPLIT_MACS`).
+ *
+ * A block handed to a helper is claimed before it is computed (compare-and-swap on its job
+ * number): when this thread needs a block that its helper has not yet claimed — the helper was
+ * descheduled, which on a busy 2-core machine happens to a few percent of hand-offs and costs
+ * milliseconds each — this thread claims it and computes it itself, on the same copies with the
+ * same module (so the same bits), instead of waiting for the helper to be scheduled again.
  */
 
 /** Products smaller than this (M·K·N multiply-adds; 2²¹ ≈ 2.1 M) run on this thread: measured on 2 cores, a split 100×200×50 product (1 M) gains nothing, a 100×200×200 one (4 M) takes 0.64× the time. */
@@ -50,7 +56,9 @@ const DONE = 1; // set to SEQ by the helper when its block is done
 const READY = 2; // 1 once the helper has instantiated the module
 const ERROR = 3; // 1 if the block threw (the message is not passed: the same call on this thread throws it)
 const EXIT = 4; // 1: leave the loop
-const ARGS = 5; // gemmPart's 13 arguments
+const CLAIM = 5; // SEQ of the block on offer; the helper (−SEQ) or this thread (0) takes it by compare-and-swap
+const HOLD = 6; // 1: the helper does not claim blocks (a descheduled helper, for tests: holdGemmHelpers)
+const ARGS = 7; // gemmPart's 13 arguments
 const CONTROL_INTS = ARGS + 13;
 
 /** The helper's code (CommonJS, evaluated in the worker; no imports but Node's). */
@@ -72,9 +80,13 @@ for (;;) {
   }
   seen = Atomics.load(ctl, ${SEQ});
   if (Atomics.load(ctl, ${EXIT}) === 1) break;
-  const a = [];
-  for (let i = 0; i < 13; i++) a.push(ctl[${ARGS} + i]);
-  try { part(...a); Atomics.store(ctl, ${ERROR}, 0); } catch (e) { Atomics.store(ctl, ${ERROR}, 1); }
+  while (Atomics.load(ctl, ${HOLD}) === 1) Atomics.wait(ctl, ${HOLD}, 1, 20);
+  // Only a claimed block is computed (this thread may have taken it meanwhile; then its arguments may already be the next block's).
+  if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) === seen) {
+    const a = [];
+    for (let i = 0; i < 13; i++) a.push(ctl[${ARGS} + i]);
+    try { part(...a); Atomics.store(ctl, ${ERROR}, 0); } catch (e) { Atomics.store(ctl, ${ERROR}, 1); }
+  }
   Atomics.store(ctl, ${DONE}, seen);
   Atomics.notify(ctl, ${DONE});
 }
@@ -102,6 +114,11 @@ function notice(line: string): void {
   if (p?.env?.VAEKIT_QUIET === '1') return;
   if (p?.stderr) p.stderr.write(line);
   else console.warn(line.trimEnd());
+}
+
+/** Job numbers run 1 … 2³⁰ and round again: positive, so that a claimed job (−SEQ) and a withdrawn one (0) differ from every job number. */
+function nextJob(seq: number): number {
+  return seq >= 0x40000000 ? 1 : seq + 1;
 }
 
 function align64(n: number): number {
@@ -152,6 +169,10 @@ class GemmThreads {
   private readonly bytes = decodeBase64(GEMM_SHARED_WASM_BASE64);
   private readonly module = new WA.Module(this.bytes);
   private memory?: WasmMemory;
+  /** The module on the shared memory in this thread, for blocks taken back from a helper. */
+  private part?: (...args: number[]) => void;
+  /** Blocks this thread took back from a helper that had not claimed them. */
+  taken = 0;
   private readonly helpers: Helper[] = [];
   private side?: SideJob;
   private nextSideId = 1;
@@ -245,7 +266,8 @@ class GemmThreads {
     blocks.forEach((block, j) => {
       const h = this.helpers[j]!;
       h.ctl.set([offA, offB, offC, offWork + j * workBytes, m, k, n, transA ? 1 : 0, transB ? 1 : 0, ...block], ARGS);
-      h.seq = (h.seq + 1) | 0;
+      h.seq = nextJob(h.seq);
+      Atomics.store(h.ctl, CLAIM, h.seq);
       Atomics.store(h.ctl, SEQ, h.seq);
       Atomics.notify(h.ctl, SEQ);
     });
@@ -276,15 +298,26 @@ class GemmThreads {
     return true;
   }
 
-  /** Waits for an outstanding side job, if any, and forgets its result (its memory is about to be reused). */
+  /** Waits for an outstanding side job, if any (or withdraws it if the helper has not claimed it), and forgets its result (its memory is about to be reused). */
   private dropSide(): void {
     if (!this.side) return;
     this.side = undefined;
-    this.waitFor(this.helpers[0]!, 1);
+    const h = this.helpers[0]!;
+    if (Atomics.compareExchange(h.ctl, CLAIM, h.seq, 0) !== h.seq) this.waitFor(h, 1);
   }
 
-  /** Waits for helper `h`'s block: polls first (it is usually about to finish, and a sleeping thread here wakes up to half a millisecond late on a virtual machine), then sleeps in short waits. */
+  /**
+   * Waits for helper `h`'s block, or computes it here if the helper has not claimed it yet. When
+   * claimed, polls first (it is usually about to finish, and a sleeping thread here wakes up to
+   * half a millisecond late on a virtual machine), then sleeps in short waits.
+   */
   private waitFor(h: Helper, j: number): void {
+    if (Atomics.load(h.ctl, DONE) !== h.seq && Atomics.compareExchange(h.ctl, CLAIM, h.seq, 0) === h.seq) {
+      this.part ??= (new WA.Instance(this.module, { env: { memory: this.memory! } }).exports as Record<string, (...args: number[]) => void>).gemmPart!;
+      this.part(...h.ctl.subarray(ARGS, ARGS + 13));
+      this.taken++;
+      return;
+    }
     const start = performance.now();
     for (let i = 1; ; i++) {
       if (Atomics.load(h.ctl, DONE) === h.seq) return this.check(h, j);
@@ -303,13 +336,21 @@ class GemmThreads {
     if (Atomics.load(h.ctl, ERROR) === 1) throw new Error(`VaekitMatMul: helper thread ${j} failed on its block of the product`);
   }
 
+  /** Sets every helper's HOLD flag (see `holdGemmHelpers`). */
+  hold(on: boolean): void {
+    for (const h of this.helpers) {
+      Atomics.store(h.ctl, HOLD, on ? 1 : 0);
+      Atomics.notify(h.ctl, HOLD);
+    }
+  }
+
   /** Stops the helpers (they are started again on the next split product). */
   stop(): Promise<void> {
     this.dropSide();
     const helpers = this.helpers.splice(0);
     for (const h of helpers) {
       Atomics.store(h.ctl, EXIT, 1);
-      h.seq = (h.seq + 1) | 0;
+      h.seq = nextJob(h.seq);
       Atomics.store(h.ctl, SEQ, h.seq);
       Atomics.notify(h.ctl, SEQ);
     }
@@ -360,14 +401,26 @@ export function collectSideGemm(id: number, c: Float32Array): boolean {
   return pool?.collectSide(id, c) ?? false;
 }
 
-/** How many products this thread has split over helper threads, and how many helpers are running. */
-export function gemmThreadStats(): { splitProducts: number; sideProducts: number; helpers: number } {
-  return { splitProducts: splitCount, sideProducts: sideCount, helpers: pool?.helperCount ?? 0 };
+/**
+ * How many products this thread has split over helper threads or run beside one, how many
+ * helper blocks it computed itself because the helper had not claimed them (`takenBack`), and
+ * how many helpers are running.
+ */
+export function gemmThreadStats(): { splitProducts: number; sideProducts: number; takenBack: number; helpers: number } {
+  return { splitProducts: splitCount, sideProducts: sideCount, takenBack: pool?.taken ?? 0, helpers: pool?.helperCount ?? 0 };
 }
 
 /** Why products are not split although more than one kernel thread is asked for (undefined: they are, or were never tried). */
 export function gemmThreadsUnavailable(): string | undefined {
   return pool?.unavailable;
+}
+
+/**
+ * For tests: while `on`, running helpers see the blocks handed to them but do not claim them, as
+ * if descheduled, so this thread takes every block back. Helpers started later are not held.
+ */
+export function holdGemmHelpers(on: boolean): void {
+  pool?.hold(on);
 }
 
 /** Stops the helper threads (e.g. before a process measures its one-thread speed); they restart when needed. */

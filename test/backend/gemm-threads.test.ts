@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gemmThreadStats, gemmThreadsUnavailable, kernelThreads, setKernelThreads, setSpeedFixes, stopGemmThreads, tf } from '../../plugins/index.js';
-import { MIN_SPLIT_MACS, splitBlocks, type Block } from '../../src/backend/gemm-threads.js';
+import { holdGemmHelpers, MIN_SPLIT_MACS, splitBlocks, type Block } from '../../src/backend/gemm-threads.js';
 import { withKernelThreads } from '../../src/backend/kernel-threads.js';
 import { gemm } from '../../src/nn/gemm.js';
 import { expectNoLeak } from '../support/memory.js';
@@ -229,6 +229,44 @@ describe('a product split over kernel threads', () => {
     }
     // After a dropped side product, products (split or side by side) still give the one-thread bits.
     expectSameBits(product(av, [m, k], bv, [k, n], false, false, 2), product(av, [m, k], bv, [k, n], false, false, 1), 'a product after a dropped side job');
+  });
+
+  it('computes here the blocks a helper has not claimed (a descheduled helper), with the same bits, and the helper carries on after', () => {
+    const [m, k, n] = [100, 784, 200];
+    const [av, bv, wv] = [normal([m, k], 21), normal([k, n], 22), normal([m, n], 23)];
+    const grads = (threads: number) =>
+      withKernelThreads(threads, () =>
+        tf.tidy(() => {
+          const w = tf.tensor2d(wv, [m, n]);
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(gemm(x as tf.Tensor2D, y as tf.Tensor2D), w));
+          return tf.grads(f)([tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n])]).map((g) => g.dataSync() as Float32Array);
+        }),
+      );
+    const one = grads(1);
+    const fwdOne = product(av, [m, k], bv, [k, n], false, false, 1);
+    grads(2); // the helper is running
+    const before = gemmThreadStats();
+    holdGemmHelpers(true);
+    let held: Float32Array[];
+    let fwdHeld: Float32Array;
+    try {
+      fwdHeld = product(av, [m, k], bv, [k, n], false, false, 2);
+      held = grads(2);
+    } finally {
+      holdGemmHelpers(false);
+    }
+    const after = gemmThreadStats();
+    // The split forward products (2) and the side-by-side dB (1): every helper block taken back here.
+    expect(after.splitProducts - before.splitProducts).toBe(2);
+    expect(after.sideProducts - before.sideProducts).toBe(1);
+    expect(after.takenBack - before.takenBack).toBe(3);
+    expectSameBits(fwdHeld, fwdOne, 'a split product computed all here');
+    expectSameBits(held[0]!, one[0]!, 'dA with the helper held');
+    expectSameBits(held[1]!, one[1]!, 'dB taken back from the held helper');
+    // Released, the helper computes its blocks again.
+    const again = grads(2);
+    expect(gemmThreadStats().takenBack).toBeLessThanOrEqual(after.takenBack + 1);
+    expectSameBits(again[1]!, one[1]!, 'dB after the helper is released');
   });
 
   it('does not split products below MIN_SPLIT_MACS', () => {
