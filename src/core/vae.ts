@@ -173,7 +173,12 @@ export class Vae {
   }
 
   /** Samples q and scores them: z, logQ, logPz, logPxGivenZ. */
-  terms(x: tf.Tensor2D, { samples = 1, lambda, stopEncoderParams = false }: TermsOptions = {}): BoundTerms {
+  terms(x: tf.Tensor2D, options: TermsOptions = {}): BoundTerms {
+    return this.scoredSamples(x, options, true) as BoundTerms;
+  }
+
+  /** `terms`, with logPz only when `withPrior` (the ELBO with a closed-form KL does not use it). */
+  private scoredSamples(x: tf.Tensor2D, { samples = 1, lambda, stopEncoderParams = false }: TermsOptions, withPrior: boolean): Omit<BoundTerms, 'logPz'> & { logPz?: tf.Tensor2D } {
     this.checkInput(x);
     this.checkSamples(samples, x.shape[0]);
     if (lambda) checkLive(lambda, 'lambda');
@@ -202,12 +207,12 @@ export class Vae {
         s = lambda ? encoder.sampleFromParams(lambda, samples) : encoder.sample(x, samples);
         logQ = s.logQ;
       }
-      const logPz = this.prior.logProb(s.z);
       const logPxGivenZ = this.likelihood.logProb(x, this.decoderInput(s.z));
-      const out: BoundTerms = { z: s.z, logQ, logPz, logPxGivenZ };
+      const out: Omit<BoundTerms, 'logPz'> & { logPz?: tf.Tensor2D } = { z: s.z, logQ, logPxGivenZ };
+      if (withPrior) out.logPz = this.prior.logProb(s.z);
       if (s.posterior) out.posterior = s.posterior;
       return out as unknown as tf.TensorContainerObject;
-    }) as unknown as BoundTerms;
+    }) as unknown as Omit<BoundTerms, 'logPz'> & { logPz?: tf.Tensor2D };
   }
 
   /** The ELBO per row (see the class comment); `beta` weights the KL for training. */
@@ -221,11 +226,12 @@ export class Vae {
     }
     let klExact = false;
     const r = tf.tidy(() => {
-      const t = this.terms(x, { samples, ...(lambda ? { lambda } : {}) });
+      // Sampled without log p(z) when the KL has a closed form (it is not used then).
+      const t = this.scoredSamples(x, { samples, ...(lambda ? { lambda } : {}) }, false);
       const reconstruction = tf.mean(t.logPxGivenZ, 0) as tf.Tensor1D;
       const rule = analyticKl ? findKlRule(this.rules, t.posterior, this.prior) : undefined;
       klExact = rule !== undefined;
-      const kl = rule ? rule.kl(t.posterior!, this.prior) : (tf.mean(tf.sub(t.logQ, t.logPz), 0) as tf.Tensor1D);
+      const kl = rule ? rule.kl(t.posterior!, this.prior) : (tf.mean(tf.sub(t.logQ, this.prior.logProb(t.z)), 0) as tf.Tensor1D);
       const elbo = tf.sub(reconstruction, beta === 1 ? kl : tf.mul(kl, beta)) as tf.Tensor1D;
       return { elbo, reconstruction, kl };
     });
