@@ -19,6 +19,8 @@ export const BERNOULLI_LOG_PROB_KERNEL = 'VaekitBernoulliLogProb';
 export const BERNOULLI_LOG_PROB_GRAD_KERNEL = 'VaekitBernoulliLogProbGrad';
 
 const wasm = new HostWasm(decodeBase64(BERNOULLI_WASM_BASE64), {});
+/** The module's vector constants (17 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
+const BERNOULLI_CONSTANTS = 2 * 17;
 
 function dims(l: readonly number[], x: readonly number[], kernel: string): { n: number; b: number; p: number } {
   if (l.length !== 2 || x.length !== 2 || l[1] !== x[1] || x[0]! < 1 || l[0]! % x[0]! !== 0) {
@@ -31,6 +33,7 @@ registerHostKernel({
   name: BERNOULLI_LOG_PROB_KERNEL,
   inputs: ['l', 'x'],
   outputShapes: ([l, x]) => [[dims(l!, x!, BERNOULLI_LOG_PROB_KERNEL).n]],
+  workspace: () => BERNOULLI_CONSTANTS,
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const { n, b, p } = dims(shapes[0]!, shapes[1]!, BERNOULLI_LOG_PROB_KERNEL);
     wasm.run('forward', memory, { inputs, outputs, work }, [n, b, p]);
@@ -45,6 +48,7 @@ registerHostKernel({
     if (dy!.length !== 1 || dy![0] !== n) throw new Error(`${BERNOULLI_LOG_PROB_GRAD_KERNEL}: expected dy [${n}]; got [${dy!.join(', ')}]`);
     return [l!.slice()];
   },
+  workspace: () => BERNOULLI_CONSTANTS,
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const { n, b, p } = dims(shapes[0]!, shapes[1]!, BERNOULLI_LOG_PROB_GRAD_KERNEL);
     wasm.run('backward', memory, { inputs, outputs, work }, [n, b, p]);

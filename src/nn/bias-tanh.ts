@@ -34,10 +34,14 @@ function checkBias(kernel: string, x: readonly number[], b: readonly number[]): 
   return [x.slice()];
 }
 
+/** The forward module's vector constants (16 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
+const BIAS_TANH_CONSTANTS = 2 * 16;
+
 registerHostKernel({
   name: BIAS_TANH_KERNEL,
   inputs: ['x', 'b'],
   outputShapes: ([x, b]) => checkBias(BIAS_TANH_KERNEL, x!, b!),
+  workspace: () => BIAS_TANH_CONSTANTS,
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [m, n] = shapes[0]! as [number, number];
     wasm.run('forward', memory, { inputs, outputs, work }, [m, n]);

@@ -12,26 +12,76 @@
 const INV_LN2: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
+const SHIFTER: f32 = 12582912; // 1.5·2^23
+
+// The vector constants live in the work area (`setConstants`, once per call) and are loaded from
+// there: V8 rebuilds a v128.const inside a loop at every use (a move and a broadcast, several
+// instructions each), a load is one. Slots of 16 bytes:
+const MINUS_TWO = 0;
+const MINUS_87 = 1;
+const INV_LN2_4 = 2;
+const SHIFTER_4 = 3;
+const LN2_HI_4 = 4;
+const LN2_LO_4 = 5;
+const ONE = 6;
+const C7 = 7;
+const C6 = 8;
+const C5 = 9;
+const C4 = 10;
+const C3 = 11;
+const C2 = 12;
+const EXP_BIAS = 13;
+const TWO = 14;
+const SIGN = 15;
+/** Number of 16-byte constant slots (the host sizes the work area to match: `BIAS_TANH_CONSTANTS` in `../../nn/bias-tanh.ts`). */
+const CONSTANTS = 16;
+
+/** Writes the vector constants at c (CONSTANTS slots). */
+function setConstants(c: usize): void {
+  v128.store(c + (MINUS_TWO << 4), f32x4.splat(-2));
+  v128.store(c + (MINUS_87 << 4), f32x4.splat(-87));
+  v128.store(c + (INV_LN2_4 << 4), f32x4.splat(INV_LN2));
+  v128.store(c + (SHIFTER_4 << 4), f32x4.splat(SHIFTER));
+  v128.store(c + (LN2_HI_4 << 4), f32x4.splat(LN2_HI));
+  v128.store(c + (LN2_LO_4 << 4), f32x4.splat(LN2_LO));
+  v128.store(c + (ONE << 4), f32x4.splat(1));
+  v128.store(c + (C7 << 4), f32x4.splat(<f32>(1.0 / 7)));
+  v128.store(c + (C6 << 4), f32x4.splat(<f32>(1.0 / 6)));
+  v128.store(c + (C5 << 4), f32x4.splat(<f32>(1.0 / 5)));
+  v128.store(c + (C4 << 4), f32x4.splat(<f32>(1.0 / 4)));
+  v128.store(c + (C3 << 4), f32x4.splat(<f32>(1.0 / 3)));
+  v128.store(c + (C2 << 4), f32x4.splat(<f32>(1.0 / 2)));
+  v128.store(c + (EXP_BIAS << 4), i32x4.splat(127));
+  v128.store(c + (TWO << 4), f32x4.splat(2));
+  v128.store(c + (SIGN << 4), i32x4.splat(0x80000000));
+}
+
+/** The constant in slot i. */
+@inline function K(c: usize, i: usize): v128 {
+  return v128.load(c + (i << 4));
+}
 
 /** tanh of four lanes. */
-@inline function tanh4(v: v128): v128 {
+@inline function tanh4(v: v128, c: usize): v128 {
   const a = f32x4.abs(v);
-  const y = f32x4.max(f32x4.mul(a, f32x4.splat(-2)), f32x4.splat(-87));
-  const k = f32x4.floor(f32x4.add(f32x4.mul(y, f32x4.splat(INV_LN2)), f32x4.splat(0.5)));
-  const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
-  const one = f32x4.splat(1);
-  let p = f32x4.add(one, f32x4.mul(r, f32x4.splat(<f32>(1.0 / 7))));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 6))), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 5))), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 4))), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 3))), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, f32x4.splat(<f32>(1.0 / 2))), p));
+  const y = f32x4.pmax(f32x4.mul(a, K(c, MINUS_TWO)), K(c, MINUS_87)); // pmax: one instruction (max's NaN and ±0 rules cost several)
+  // k = round(y/ln2) by the 1.5·2^23 shifter: the sum's low mantissa bits hold k (|k| ≤ 126).
+  const kBits = f32x4.add(f32x4.mul(y, K(c, INV_LN2_4)), K(c, SHIFTER_4));
+  const k = f32x4.sub(kBits, K(c, SHIFTER_4));
+  const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, K(c, LN2_HI_4))), f32x4.mul(k, K(c, LN2_LO_4)));
+  const one = K(c, ONE);
+  let p = f32x4.add(one, f32x4.mul(r, K(c, C7)));
+  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C6)), p));
+  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C5)), p));
+  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C4)), p));
+  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C3)), p));
+  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C2)), p));
   const q = f32x4.mul(r, p);
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(kBits, K(c, EXP_BIAS)), 23); // 2^k: the shifter's bits (0x4B400000) vanish in the shift
   const m = f32x4.add(f32x4.mul(scale, q), f32x4.sub(scale, one));
   // tanh(a) ≥ 0 (abs: −m is −0 at a = 0), with the sign of v.
-  const t = f32x4.abs(f32x4.div(f32x4.neg(m), f32x4.add(f32x4.splat(2), m)));
-  return v128.or(t, v128.and(v, i32x4.splat(0x80000000)));
+  const t = f32x4.abs(f32x4.div(f32x4.neg(m), f32x4.add(K(c, TWO), m)));
+  return v128.or(t, v128.and(v, K(c, SIGN)));
 }
 
 /** Four floats at element i (only the first `count` read when count < 4; the rest are 0). */
@@ -54,13 +104,14 @@ const LN2_LO: f32 = -2.12194440e-4;
   if (count > 2) store<f32>(ptr + (<usize>(i + 2) << 2), f32x4.extract_lane(v, 2));
 }
 
-/** y[i, j] = tanh(x[i, j] + b[j]) for x [m, n] (`work` unused). */
+/** y[i, j] = tanh(x[i, j] + b[j]) for x [m, n] (`work`: CONSTANTS slots). */
 export function forward(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32): void {
+  setConstants(work);
   for (let i = 0; i < m; i++) {
     const row = i * n;
     for (let j = 0; j < n; j += 4) {
       const count = min(4, n - j);
-      store4(y, row + j, tanh4(f32x4.add(load4(x, row + j, count), load4(b, j, count))), count);
+      store4(y, row + j, tanh4(f32x4.add(load4(x, row + j, count), load4(b, j, count)), work), count);
     }
   }
 }
