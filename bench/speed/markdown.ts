@@ -76,7 +76,7 @@ export function markdown(r: SpeedResult): string {
   }
   lines.push(...backendsSideBySide(r));
   if (r.profile.length) {
-    lines.push('## Where a step goes (gaussian/bernoulli, CPU ms of this process, median)', '');
+    lines.push('## Where a step goes (gaussian/bernoulli, one kernel thread, CPU ms of this process, median)', '');
     lines.push('"rest of the step": a `train()` step minus the gradients (Adam, the batch upload, loss reads). GFLOP/s: the step\'s products over the whole step.', '');
     lines.push(
       ...mdTable(
