@@ -20,7 +20,7 @@ export const BERNOULLI_LOG_PROB_GRAD_KERNEL = 'VaekitBernoulliLogProbGrad';
 
 const wasm = new HostWasm(decodeBase64(BERNOULLI_WASM_BASE64), {});
 /** The module's vector constants (17 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
-const BERNOULLI_CONSTANTS = 2 * 17;
+export const BERNOULLI_CONSTANTS = 2 * 17;
 
 function dims(l: readonly number[], x: readonly number[], kernel: string): { n: number; b: number; p: number } {
   if (l.length !== 2 || x.length !== 2 || l[1] !== x[1] || x[0]! < 1 || l[0]! % x[0]! !== 0) {

@@ -35,7 +35,7 @@ function checkBias(kernel: string, x: readonly number[], b: readonly number[]): 
 }
 
 /** The forward module's vector constants (16 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
-const BIAS_TANH_CONSTANTS = 2 * 16;
+export const BIAS_TANH_CONSTANTS = 2 * 16;
 
 registerHostKernel({
   name: BIAS_TANH_KERNEL,

@@ -4,7 +4,8 @@ import { ADAM_WASM, BIAS_TANH_WASM, GEMM_SHARED_WASM, GEMM_WASM } from '../../sr
 import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
 import { GEMM_SHARED_WASM_BASE64 } from '../../src/backend/gemm-shared-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
-import { expectBuiltFromSource, expectNoOwnMemory } from '../support/wasm.js';
+import { BIAS_TANH_CONSTANTS } from '../../src/nn/bias-tanh.js';
+import { expectBuiltFromSource, expectConstantsFitWork, expectNoOwnMemory } from '../support/wasm.js';
 
 // The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts;
 // the shared-memory product: test/backend/gemm-threads.test.ts).
@@ -27,3 +28,9 @@ for (const [build, base64] of [
     });
   });
 }
+
+describe(`${BIAS_TANH_WASM.source}: vector constants`, () => {
+  it('gets a work area the size of its vector constants', () => {
+    expectConstantsFitWork(BIAS_TANH_WASM, BIAS_TANH_CONSTANTS);
+  });
+});

@@ -121,3 +121,17 @@ export function expectNoOwnMemory(binary: Uint8Array, imports: string[], memory:
     expect(instantiate(memory !== 'shared')).toThrow(/shared/);
   }
 }
+
+/**
+ * A module that keeps its vector constants in the work area (`setConstants`) gets a work area of
+ * `workElements` float64s from its host kernel: 2 per 16-byte slot of `CONSTANTS` in the source,
+ * and `setConstants` writes exactly CONSTANTS slots (a slot added on one side only would write
+ * past the work area or leave a constant unset).
+ */
+export function expectConstantsFitWork(build: { target: URL; source: string }, workElements: number): void {
+  const source = readFileSync(new URL(build.source, build.target), 'utf8');
+  const slots = Number(/^const CONSTANTS = (\d+);/m.exec(source)?.[1]);
+  const body = /function setConstants\(c: usize\): void \{([^}]*)\}/.exec(source)?.[1] ?? '';
+  expect(body.match(/v128\.store\(c \+/g)?.length).toBe(slots);
+  expect(2 * slots).toBe(workElements);
+}

@@ -3,11 +3,11 @@ import { useWasmBackend } from '../../support/on-wasm.js';
 import { tf } from '../../../src/core/tf.js';
 import { setSpeedFixes } from '../../../src/backend/speed-fixes.js';
 import { BernoulliLikelihood } from '../../../plugins/bernoulli-likelihood/bernoulli-likelihood.js';
-import { bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-likelihood/bernoulli-kernel.js';
+import { BERNOULLI_CONSTANTS, bernoulliKernelAvailable, bernoulliLogProb } from '../../../plugins/bernoulli-likelihood/bernoulli-kernel.js';
 import { BERNOULLI_WASM_BASE64 } from '../../../plugins/bernoulli-likelihood/bernoulli-wasm.js';
 import { BERNOULLI_WASM } from '../../../plugins/bernoulli-likelihood/assembly/build.js';
 import { Random } from '../../../src/core/random.js';
-import { expectBuiltFromSource, expectNoOwnMemory } from '../../support/wasm.js';
+import { expectBuiltFromSource, expectConstantsFitWork, expectNoOwnMemory } from '../../support/wasm.js';
 
 const binary = Buffer.from(BERNOULLI_WASM_BASE64, 'base64');
 const WA = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
@@ -56,6 +56,10 @@ describe('Bernoulli log-likelihood kernel', () => {
   it('the committed binary is what `npm run build:wasm` compiles from assembly/bernoulli-kernel.as.ts', async () => {
     await expectBuiltFromSource(BERNOULLI_WASM, binary);
   }, 60_000);
+
+  it('gets a work area the size of its vector constants', () => {
+    expectConstantsFitWork(BERNOULLI_WASM, BERNOULLI_CONSTANTS);
+  });
 
   it('owns no memory: imports only its memory, has no memory, data or global sections', () => {
     expectNoOwnMemory(binary, ['env.memory:memory']);
