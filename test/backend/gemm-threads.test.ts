@@ -263,10 +263,17 @@ describe('a product split over kernel threads', () => {
     expectSameBits(fwdHeld, fwdOne, 'a split product computed all here');
     expectSameBits(held[0]!, one[0]!, 'dA with the helper held');
     expectSameBits(held[1]!, one[1]!, 'dB taken back from the held helper');
-    // Released, the helper computes its blocks again.
-    const again = grads(2);
-    expect(gemmThreadStats().takenBack).toBeLessThanOrEqual(after.takenBack + 1);
-    expectSameBits(again[1]!, one[1]!, 'dB after the helper is released');
+    // Released, the helper computes its blocks again. A call's two hand-offs (the split forward,
+    // the side-by-side dB) may still both be taken back when the helper is slow to wake or is
+    // descheduled on a shared machine; a helper left stuck would lose every one of them.
+    let helped = false;
+    for (let attempt = 0; attempt < 20 && !helped; attempt++) {
+      const start = gemmThreadStats().takenBack;
+      const again = grads(2);
+      expectSameBits(again[1]!, one[1]!, 'dB after the helper is released');
+      helped = gemmThreadStats().takenBack - start < 2;
+    }
+    expect(helped, 'the released helper computed a block in one of 20 calls').toBe(true);
   });
 
   it('does not split products below MIN_SPLIT_MACS', () => {
