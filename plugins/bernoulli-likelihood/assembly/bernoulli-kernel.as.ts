@@ -3,9 +3,9 @@
 // that the committed binary is this file's.
 //
 // The module owns no memory: it imports the memory holding the tensors and writes only its
-// outputs. exp and log1p are computed here (AssemblyScript's Math keeps tables in a data segment,
-// which would land in tfjs's heap): float32x4 polynomials for the body of each row, float64
-// series for the last P mod 4 columns.
+// outputs and its work area (the vector constants). exp and log1p are computed here
+// (AssemblyScript's Math keeps tables in a data segment, which would land in tfjs's heap):
+// float32x4 polynomials for the body of each row, float64 series for the last P mod 4 columns.
 //
 // Pointers are byte offsets; l is [N, P] with N = K·B, x is [B, P] (row n of l uses row n mod B).
 

@@ -2,12 +2,13 @@
 // documents the math). Compiled to `../bias-tanh-wasm.ts` by `npm run build:wasm`; a test checks
 // that the committed binary is this file's.
 //
-// The module owns no memory (see `../host-wasm.ts`): it imports the memory holding the tensors
-// and writes only its outputs. tanh is computed here in float32x4 (AssemblyScript's Math keeps
-// tables in a data segment): tanh(a) = −m/(2 + m), m = e^−2a − 1 for a = |v|, with e^y − 1 as
-// 2^k·q(r) + (2^k − 1), y = k·ln2 + r, |r| ≤ ln2/2, q(r) = e^r − 1 by its Taylor series to r^7
-// (relative error < 2e−7; no cancellation near 0, where k = 0 and the result is q itself).
-// The last N mod 4 columns go through the same code on a partly filled vector.
+// The module owns no memory (see `../host-wasm.ts`): it imports the memory holding the tensors and
+// writes only its outputs and its work area (the vector constants). tanh is computed here in
+// float32x4 (AssemblyScript's Math keeps tables in a data segment): tanh(a) = −m/(2 + m),
+// m = e^−2a − 1 for a = |v|, with e^y − 1 as 2^k·q(r) + (2^k − 1), y = k·ln2 + r, |r| ≤ ln2/2,
+// q(r) = e^r − 1 by its Taylor series to r^7 (relative error < 2e−7; no cancellation near 0, where
+// k = 0 and the result is q itself). The last N mod 4 columns go through the same code on a partly
+// filled vector.
 
 const INV_LN2: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693359375;
