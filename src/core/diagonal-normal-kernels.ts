@@ -1,6 +1,9 @@
 import { tf } from './tf.js';
 import { LOG_2PI } from './math.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
+import { HostWasm } from '../backend/host-wasm.js';
+import { decodeBase64 } from '../backend/base64.js';
+import { NORMAL_WASM_BASE64 } from '../backend/normal-wasm.js';
 
 /**
  * The diagonal Normal's three hot formulas as host kernels (wasm, cpu; `../backend/host-kernel.ts`),
@@ -12,11 +15,11 @@ import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backe
  *                                                                 ∂: dμ = dkl·μ, d log σ = dkl·(σ² − 1)
  *
  * Shapes: μ, log σ `[B, D]`; ε and z `[K, B, D]`; log q `[K, B]`; KL `[B]`. Arithmetic is float32
- * in the order of the tfjs-op path (`diagonal-normal.ts`, `kl-rule.ts`), each sum in index order;
- * exp is Math.exp rounded to float32 (within one float32 ulp of tfjs's exp), so results agree with
- * the op path to a few float32 ulps (tested: values and gradients, on wasm and through cpu).
- * Written in TypeScript over the tensors' arrays: elementwise work of K·B·D values, where the
- * saving is the launches, not the arithmetic.
+ * in the order of the tfjs-op path (`diagonal-normal.ts`, `kl-rule.ts`), each sum in index order,
+ * in WebAssembly SIMD (`../backend/assembly/normal.as.ts`) with its own float32 e^x (within 1
+ * float32 ulp of e^x), so results agree with the op path to a few float32 ulps (tested: values and
+ * gradients, on wasm and through the cpu copy). In TypeScript with Math.exp these kernels took
+ * 0.36 ms of a batch-100 training step (15 ns an element, mostly exp); here 0.07 ms (`bench/kernel-profile.ts`).
  */
 export const NORMAL_SAMPLE_KERNEL = 'VaekitNormalSample';
 export const NORMAL_SAMPLE_GRAD_KERNEL = 'VaekitNormalSampleGrad';
@@ -26,6 +29,11 @@ export const NORMAL_KL_KERNEL = 'VaekitNormalKl';
 export const NORMAL_KL_GRAD_KERNEL = 'VaekitNormalKlGrad';
 
 const f32 = Math.fround;
+
+const wasm = new HostWasm(decodeBase64(NORMAL_WASM_BASE64), {});
+
+/** The module's vector constants (15 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
+export const NORMAL_CONSTANTS = 2 * 15;
 
 function same(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -47,14 +55,10 @@ registerHostKernel({
     sampleDims(NORMAL_SAMPLE_KERNEL, [mean!, logStd!], eps!);
     return [eps!.slice()];
   },
-  compute: ([mean, logStd, eps], [z], shapes) => {
+  workspace: () => NORMAL_CONSTANTS,
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [k, b, d] = sampleDims(NORMAL_SAMPLE_KERNEL, [shapes[0]!, shapes[1]!], shapes[2]!);
-    const n = b * d;
-    for (let i = 0; i < n; i++) {
-      const mu = mean![i]!;
-      const sigma = f32(Math.exp(logStd![i]!));
-      for (let j = i, s = 0; s < k; s++, j += n) z![j] = f32(mu + f32(sigma * eps![j]!));
-    }
+    wasm.run('sample', memory, { inputs, outputs, work }, [k, b * d]);
   },
 });
 
@@ -66,23 +70,10 @@ registerHostKernel({
     if (!same(dz!, eps!)) throw new Error(`${NORMAL_SAMPLE_GRAD_KERNEL}: expected dz of ε's shape [${eps!.join(', ')}]; got [${dz!.join(', ')}]`);
     return [logStd!.slice(), logStd!.slice(), eps!.slice()];
   },
-  compute: ([logStd, eps, dz], [dMean, dLogStd, dEps], shapes) => {
+  workspace: () => NORMAL_CONSTANTS,
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [k, b, d] = sampleDims(NORMAL_SAMPLE_GRAD_KERNEL, [shapes[0]!], shapes[1]!);
-    const n = b * d;
-    for (let i = 0; i < n; i++) {
-      const sigma = f32(Math.exp(logStd![i]!));
-      let gm = 0;
-      let gs = 0;
-      for (let j = i, s = 0; s < k; s++, j += n) {
-        const g = dz![j]!;
-        const gEps = f32(g * sigma);
-        gm = f32(gm + g);
-        gs = f32(gs + f32(gEps * eps![j]!));
-        dEps![j] = gEps;
-      }
-      dMean![i] = gm;
-      dLogStd![i] = gs;
-    }
+    wasm.run('sampleGradient', memory, { inputs, outputs, work }, [k, b * d]);
   },
 });
 
@@ -93,19 +84,9 @@ registerHostKernel({
     const [k, b] = sampleDims(NORMAL_LOG_Q_KERNEL, [logStd!], eps!);
     return [[k, b]];
   },
-  compute: ([logStd, eps], [logQ], shapes) => {
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [k, b, d] = sampleDims(NORMAL_LOG_Q_KERNEL, [shapes[0]!], shapes[1]!);
-    const constant = f32(0.5 * d * LOG_2PI);
-    for (let r = 0; r < b; r++) {
-      let sumLogStd = 0;
-      for (let t = r * d; t < (r + 1) * d; t++) sumLogStd = f32(sumLogStd + logStd![t]!);
-      for (let s = 0; s < k; s++) {
-        const at = (s * b + r) * d;
-        let squares = 0;
-        for (let t = at; t < at + d; t++) squares = f32(squares + f32(eps![t]! * eps![t]!));
-        logQ![s * b + r] = f32(f32(f32(squares * -0.5) - sumLogStd) - constant);
-      }
-    }
+    wasm.run('logQ', memory, { inputs, outputs, work }, [k, b, d, f32(0.5 * d * LOG_2PI)]);
   },
 });
 
@@ -116,18 +97,9 @@ registerHostKernel({
     if (eps!.length !== 3 || !same(dy!, eps!.slice(0, 2))) throw new Error(`${NORMAL_LOG_Q_GRAD_KERNEL}: expected ε [K, B, D] and dy [K, B]; got [${eps!.join(', ')}] and [${dy!.join(', ')}]`);
     return [eps!.slice(1), eps!.slice()];
   },
-  compute: ([eps, dy], [dLogStd, dEps], shapes) => {
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [k, b, d] = shapes[0]! as [number, number, number];
-    for (let r = 0; r < b; r++) {
-      let total = 0;
-      for (let s = 0; s < k; s++) {
-        const g = dy![s * b + r]!;
-        total = f32(total + g);
-        const at = (s * b + r) * d;
-        for (let t = at; t < at + d; t++) dEps![t] = f32(-g * eps![t]!);
-      }
-      for (let t = r * d; t < (r + 1) * d; t++) dLogStd![t] = -total;
-    }
+    wasm.run('logQGradient', memory, { inputs, outputs, work }, [k, b, d]);
   },
 });
 
@@ -140,17 +112,10 @@ registerHostKernel({
   name: NORMAL_KL_KERNEL,
   inputs: ['mean', 'logStd'],
   outputShapes: ([mean, logStd]) => [[klDims(NORMAL_KL_KERNEL, mean!, logStd!)[0]]],
-  compute: ([mean, logStd], [kl], shapes) => {
+  workspace: () => NORMAL_CONSTANTS,
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [b, d] = klDims(NORMAL_KL_KERNEL, shapes[0]!, shapes[1]!);
-    for (let r = 0; r < b; r++) {
-      let s = 0;
-      for (let t = r * d; t < (r + 1) * d; t++) {
-        const mu = mean![t]!;
-        const twoLogStd = f32(logStd![t]! * 2);
-        s = f32(s + f32(f32(f32(mu * mu) + f32(Math.exp(twoLogStd))) - f32(twoLogStd + 1)));
-      }
-      kl![r] = f32(s * 0.5);
-    }
+    wasm.run('kl', memory, { inputs, outputs, work }, [b, d]);
   },
 });
 
@@ -162,15 +127,10 @@ registerHostKernel({
     if (!same(dy!, [b])) throw new Error(`${NORMAL_KL_GRAD_KERNEL}: expected dy [${b}]; got [${dy!.join(', ')}]`);
     return [mean!.slice(), mean!.slice()];
   },
-  compute: ([mean, logStd, dy], [dMean, dLogStd], shapes) => {
+  workspace: () => NORMAL_CONSTANTS,
+  compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [b, d] = klDims(NORMAL_KL_GRAD_KERNEL, shapes[0]!, shapes[1]!);
-    for (let r = 0; r < b; r++) {
-      const g = dy![r]!;
-      for (let t = r * d; t < (r + 1) * d; t++) {
-        dMean![t] = f32(g * mean![t]!);
-        dLogStd![t] = f32(g * f32(f32(Math.exp(f32(logStd![t]! * 2))) - 1));
-      }
-    }
+    wasm.run('klGradient', memory, { inputs, outputs, work }, [b, d]);
   },
 });
 

@@ -4,6 +4,7 @@ import { sampleDiagonalNormal } from '../../src/core/diagonal-normal.js';
 import { diagonalGaussianStandardNormalKl } from '../../src/core/kl-rule.js';
 import { diagonalGaussian } from '../../src/core/posterior.js';
 import { NORMAL_KL_KERNEL, NORMAL_LOG_Q_KERNEL, NORMAL_SAMPLE_KERNEL, fusedNormalKl, fusedNormalSample, normalKernelsAvailable } from '../../src/core/diagonal-normal-kernels.js';
+import { runHostKernel } from '../../src/backend/host-kernel.js';
 import { expectNoLeak } from '../support/memory.js';
 import { useWasmBackend } from '../support/on-wasm.js';
 
@@ -75,8 +76,8 @@ describe('fused diagonal-Normal kernels (sample, log q, KL)', () => {
     tf.dispose([m, s, e]);
   });
 
-  // The op path is tfjs's (speed fixes off); the kernels differ from it only in exp (Math.exp rounded
-  // to float32) and the summation order of tfjs's Sum: a few float32 ulps.
+  // The op path is tfjs's (speed fixes off); the kernels differ from it only in exp (the module's
+  // own, within 1 float32 ulp) and the summation order of tfjs's Sum: a few float32 ulps.
   for (const [k, b, d] of [[1, 1, 1], [1, 7, 5], [3, 4, 50], [2, 100, 50]] as const) {
     it(`match the tfjs-op path in values and gradients for [K, B, D] = [${k}, ${b}, ${d}], on wasm and through the cpu copy`, async () => {
       const x = data(k * 1000 + b * 10 + d, k, b, d);
@@ -88,11 +89,38 @@ describe('fused diagonal-Normal kernels (sample, log q, KL)', () => {
       await tf.setBackend('cpu');
       const onCpu = evaluate(x.mean, x.logStd, x.eps, dims, x.weights);
       await tf.setBackend('wasm');
-      // The cpu copy runs the same TypeScript on the same float32 inputs: the same bits.
+      // The cpu copy runs the same WebAssembly on the same float32 inputs: the same bits.
       onCpu.forEach((v, i) => expect(v, NAMES[i]).toEqual(onWasm[i]));
       onWasm.forEach((v, i) => expectClose(v, want[i]!, 2e-6, NAMES[i]!));
     });
   }
+
+  it('compute σ = e^{log σ} within 1 float32 ulp of e^x (5·2^18 points of [−104, 89]), ∞ above ln(max float32), subnormals and 0 below, NaN as NaN', () => {
+    // z = 0 + σ·1 is σ itself, rounded once.
+    const sigma = (logStd: Float32Array) =>
+      tf.tidy(() => runHostKernel(NORMAL_SAMPLE_KERNEL, { mean: tf.zeros([1, logStd.length]), logStd: tf.tensor2d(logStd, [1, logStd.length]), eps: tf.ones([1, 1, logStd.length]) })[0]!.dataSync() as Float32Array);
+    const n = 1 << 18;
+    const want = new Float32Array(n);
+    const [gotBits, wantBits] = [(a: Float32Array) => new Int32Array(a.buffer, a.byteOffset, a.length), (a: Float32Array) => new Int32Array(a.buffer)];
+    let worst = 0;
+    let exact = 0;
+    for (const [lo, hi] of [[-104, 89], [-1, 1], [-20, 20], [-88, -86], [-104, -87]] as const) {
+      const x = new Float32Array(n).map((_, i) => lo + ((hi - lo) * i) / n);
+      const got = gotBits(sigma(x));
+      for (let i = 0; i < n; i++) want[i] = Math.exp(x[i]!);
+      const w = wantBits(want);
+      for (let i = 0; i < n; i++) {
+        // Both non-negative: the distance of the bit patterns is the distance in ulps.
+        const d = Math.abs(got[i]! - w[i]!);
+        worst = Math.max(worst, d);
+        if (d === 0) exact++;
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(exact / (5 * n)).toBeGreaterThan(0.8);
+    const special = new Float32Array([NaN, Infinity, -Infinity, 88.7228, 88.723, 100, -100, -103.9, -104, -1e30, 0, 1e30]);
+    expect(Array.from(sigma(special))).toEqual([NaN, Infinity, 0, Math.fround(Math.exp(Math.fround(88.7228))), Infinity, Infinity, Math.fround(Math.exp(-100)), Math.fround(Math.exp(Math.fround(-103.9))), 0, 0, 1, Infinity]);
+  });
 
   it('gives the closed forms exactly where they are exact: KL(N(0, 1) ‖ N(0, 1)) = 0, z = μ at ε = 0, log q = −(D/2) log 2π − Σ log σ', () => {
     const [m, s] = [tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2, 3]) as tf.Tensor2D];

@@ -1,19 +1,22 @@
 import { describe, it } from 'vitest';
 import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
-import { ADAM_WASM, BIAS_TANH_WASM, GEMM_SHARED_WASM, GEMM_WASM } from '../../src/backend/assembly/build.js';
+import { ADAM_WASM, BIAS_TANH_WASM, GEMM_SHARED_WASM, GEMM_WASM, NORMAL_WASM } from '../../src/backend/assembly/build.js';
 import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
 import { GEMM_SHARED_WASM_BASE64 } from '../../src/backend/gemm-shared-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
+import { NORMAL_WASM_BASE64 } from '../../src/backend/normal-wasm.js';
+import { NORMAL_CONSTANTS } from '../../src/core/diagonal-normal-kernels.js';
 import { BIAS_TANH_CONSTANTS } from '../../src/nn/bias-tanh.js';
 import { expectBuiltFromSource, expectConstantsFitWork, expectNoOwnMemory } from '../support/wasm.js';
 
-// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts;
-// the shared-memory product: test/backend/gemm-threads.test.ts).
+// The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts,
+// test/core/diagonal-normal-kernels.test.ts; the shared-memory product: test/backend/gemm-threads.test.ts).
 for (const [build, base64] of [
   [GEMM_WASM, GEMM_WASM_BASE64],
   [GEMM_SHARED_WASM, GEMM_SHARED_WASM_BASE64],
   [ADAM_WASM, ADAM_WASM_BASE64],
   [BIAS_TANH_WASM, BIAS_TANH_WASM_BASE64],
+  [NORMAL_WASM, NORMAL_WASM_BASE64],
 ] as const) {
   const memory = 'memory' in build ? build.memory : 'plain';
   describe(`${build.source} as WebAssembly (${build.name}, ${memory} memory)`, () => {
@@ -29,8 +32,13 @@ for (const [build, base64] of [
   });
 }
 
-describe(`${BIAS_TANH_WASM.source}: vector constants`, () => {
-  it('gets a work area the size of its vector constants', () => {
-    expectConstantsFitWork(BIAS_TANH_WASM, BIAS_TANH_CONSTANTS);
+for (const [build, elements] of [
+  [BIAS_TANH_WASM, BIAS_TANH_CONSTANTS],
+  [NORMAL_WASM, NORMAL_CONSTANTS],
+] as const) {
+  describe(`${build.source}: vector constants`, () => {
+    it('gets a work area the size of its vector constants', () => {
+      expectConstantsFitWork(build, elements);
+    });
   });
-});
+}
