@@ -108,6 +108,35 @@ describe('objectives as a role', () => {
     x.dispose();
   });
 
+  it('assembles the ELBO loss in few ops with the value and gradients of the general form (free bits at 1e-30 take the general one), β = 1 and 0.3, K = 1 and 3', () => {
+    const vae = smallVae();
+    const x = tf.tensor2d(binaryRows(6, 12, 4).x, [6, 12]);
+    const variables = vae.variables().map((v) => v.variable);
+    for (const samples of [1, 3]) {
+      for (const beta of [1, 0.3]) {
+        const obj = vae.objective({ type: 'elbo', samples, beta });
+        const run = (freeBits: number) => {
+          vae.random.reseed(11);
+          let bound: number[] = [];
+          const { value, grads } = tf.variableGrads(() => {
+            const r = obj.compute(vae, x, { beta: 1, freeBits, random: vae.random });
+            bound = Array.from(r.bound.dataSync());
+            return r.loss;
+          }, variables);
+          const out = { loss: value.dataSync()[0]!, bound, grads: variables.map((v) => Array.from(grads[v.name]!.dataSync())) };
+          tf.dispose([value, ...Object.values(grads)]);
+          return out;
+        };
+        const [fast, general] = [run(0), run(1e-30)];
+        expect(fast.bound).toEqual(general.bound);
+        expect(Math.abs(fast.loss - general.loss)).toBeLessThanOrEqual(2e-6 * Math.abs(general.loss));
+        fast.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - general.grads[i]![j]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(general.grads[i]![j]!)))));
+      }
+    }
+    vae.dispose();
+    x.dispose();
+  });
+
   it('lists the objectives and their options in `vaekit plugins`', async () => {
     const list = await listPlugins();
     const iwae = list.find((p) => p.role === 'objective' && p.name === 'iwae')!;
