@@ -105,53 +105,66 @@ function setConstants(c: usize): void {
   if (count > 2) store<f32>(ptr + (<usize>(i + 2) << 2), f32x4.extract_lane(v, 2));
 }
 
+/** Address of element i of a float32 array at ptr. */
+@inline function at(ptr: usize, i: i32): usize {
+  return ptr + (<usize>i << 2);
+}
+
+// Each row runs its whole vectors in a loop of plain loads and stores, then its last N mod 4
+// columns (if any) through load4/store4: the same operations per element either way (a loop that
+// chose between the two at every vector ran 2–3× slower on the memory-bound kernels).
+
 /** y[i, j] = tanh(x[i, j] + b[j]) for x [m, n] (`work`: CONSTANTS slots). */
 export function forward(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32): void {
   setConstants(work);
+  const n4 = n & ~3;
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n; j += 4) {
-      const count = min(4, n - j);
-      store4(y, row + j, tanh4(f32x4.add(load4(x, row + j, count), load4(b, j, count)), work), count);
-    }
+    for (let j = 0; j < n4; j += 4) v128.store(at(y, row + j), tanh4(f32x4.add(v128.load(at(x, row + j)), v128.load(at(b, j))), work));
+    if (n4 < n) store4(y, row + n4, tanh4(f32x4.add(load4(x, row + n4, n - n4), load4(b, n4, n - n4)), work), n - n4);
   }
 }
 
 /** dx[i, j] = dy[i, j]·(1 − y[i, j]²) (float32, in this order) and db[j] = Σ_i dx[i, j] in i order (`work` unused). */
 export function backward(y: usize, dy: usize, dx: usize, db: usize, work: usize, m: i32, n: i32): void {
   const one = f32x4.splat(1);
+  const n4 = n & ~3;
   for (let j = 0; j < n; j += 4) store4(db, j, f32x4.splat(0), min(4, n - j));
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n; j += 4) {
-      const count = min(4, n - j);
-      const yv = load4(y, row + j, count);
-      const d = f32x4.mul(load4(dy, row + j, count), f32x4.sub(one, f32x4.mul(yv, yv)));
-      store4(dx, row + j, d, count);
-      store4(db, j, f32x4.add(load4(db, j, count), d), count);
+    for (let j = 0; j < n4; j += 4) {
+      const yv = v128.load(at(y, row + j));
+      const d = f32x4.mul(v128.load(at(dy, row + j)), f32x4.sub(one, f32x4.mul(yv, yv)));
+      v128.store(at(dx, row + j), d);
+      v128.store(at(db, j), f32x4.add(v128.load(at(db, j)), d));
+    }
+    if (n4 < n) {
+      const count = n - n4;
+      const yv = load4(y, row + n4, count);
+      const d = f32x4.mul(load4(dy, row + n4, count), f32x4.sub(one, f32x4.mul(yv, yv)));
+      store4(dx, row + n4, d, count);
+      store4(db, n4, f32x4.add(load4(db, n4, count), d), count);
     }
   }
 }
 
 /** y[i, j] = x[i, j] + b[j] for x [m, n] (`work` unused). */
 export function forwardLinear(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32): void {
+  const n4 = n & ~3;
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n; j += 4) {
-      const count = min(4, n - j);
-      store4(y, row + j, f32x4.add(load4(x, row + j, count), load4(b, j, count)), count);
-    }
+    for (let j = 0; j < n4; j += 4) v128.store(at(y, row + j), f32x4.add(v128.load(at(x, row + j)), v128.load(at(b, j))));
+    if (n4 < n) store4(y, row + n4, f32x4.add(load4(x, row + n4, n - n4), load4(b, n4, n - n4)), n - n4);
   }
 }
 
 /** db[j] = Σ_i dy[i, j] in i order, for dy [m, n] (`work` unused). */
 export function biasGradient(dy: usize, db: usize, work: usize, m: i32, n: i32): void {
+  const n4 = n & ~3;
   for (let j = 0; j < n; j += 4) store4(db, j, f32x4.splat(0), min(4, n - j));
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n; j += 4) {
-      const count = min(4, n - j);
-      store4(db, j, f32x4.add(load4(db, j, count), load4(dy, row + j, count)), count);
-    }
+    for (let j = 0; j < n4; j += 4) v128.store(at(db, j), f32x4.add(v128.load(at(db, j)), v128.load(at(dy, row + j))));
+    if (n4 < n) store4(db, n4, f32x4.add(load4(db, n4, n - n4), load4(dy, row + n4, n - n4)), n - n4);
   }
 }
