@@ -126,12 +126,26 @@ export function expectNoOwnMemory(binary: Uint8Array, imports: string[], memory:
  * A module that keeps its vector constants in the work area (`setConstants`) gets a work area of
  * `workElements` float64s from its host kernel: 2 per 16-byte slot of `CONSTANTS` in the source,
  * and `setConstants` writes exactly CONSTANTS slots (a slot added on one side only would write
- * past the work area or leave a constant unset).
+ * past the work area or leave a constant unset). A module whose slots start after the shared e^x
+ * constants (`CONSTANTS = EXP_SLOTS + n`, `setExpConstants(c)` first; `simd.as.ts` next to it)
+ * counts those too, and `setExpConstants` must write exactly EXP_SLOTS.
  */
 export function expectConstantsFitWork(build: { target: URL; source: string }, workElements: number): void {
-  const source = readFileSync(new URL(build.source, build.target), 'utf8');
-  const slots = Number(/^const CONSTANTS = (\d+);/m.exec(source)?.[1]);
-  const body = /function setConstants\(c: usize\): void \{([^}]*)\}/.exec(source)?.[1] ?? '';
-  expect(body.match(/v128\.store\(c \+/g)?.length).toBe(slots);
+  const sourceUrl = new URL(build.source, build.target);
+  const source = readFileSync(sourceUrl, 'utf8');
+  const stores = (text: string, fn: string) => (new RegExp(`function ${fn}\\(c: usize\\): void \\{([^}]*)\\}`).exec(text)?.[1] ?? '').match(/v128\.store\(c \+/g)?.length ?? 0;
+  const declared = /^const CONSTANTS = (EXP_SLOTS \+ )?(\d+);/m.exec(source);
+  expect(declared, 'const CONSTANTS = … in the source').not.toBeNull();
+  let slots = Number(declared![2]);
+  let written = stores(source, 'setConstants');
+  if (declared![1]) {
+    const shared = readFileSync(new URL('./simd.as.ts', sourceUrl), 'utf8');
+    const expSlots = Number(/^export const EXP_SLOTS = (\d+);/m.exec(shared)?.[1]);
+    expect(stores(shared, 'setExpConstants')).toBe(expSlots);
+    expect(source).toMatch(/function setConstants\(c: usize\): void \{\s*setExpConstants\(c\);/);
+    slots += expSlots;
+    written += expSlots;
+  }
+  expect(written).toBe(slots);
   expect(2 * slots).toBe(workElements);
 }

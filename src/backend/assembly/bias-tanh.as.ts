@@ -10,104 +10,37 @@
 // k = 0 and the result is q itself). The last N mod 4 columns go through the same code on a partly
 // filled vector.
 
-const INV_LN2: f32 = 1.4426950408889634;
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-const SHIFTER: f32 = 12582912; // 1.5·2^23
+import { EXP_BIAS, EXP_SLOTS, K, ONE, at, expm1Factor, load4, remainderLn2, setExpConstants, shiftedK, store4 } from './simd';
 
-// The vector constants live in the work area (`setConstants`, once per call) and are loaded from
-// there: V8 does not hoist a v128.const out of a loop but builds it at every use (loading them
-// instead made these loops 25–35 % faster). Slots of 16 bytes:
-const MINUS_TWO = 0;
-const MINUS_87 = 1;
-const INV_LN2_4 = 2;
-const SHIFTER_4 = 3;
-const LN2_HI_4 = 4;
-const LN2_LO_4 = 5;
-const ONE = 6;
-const C7 = 7;
-const C6 = 8;
-const C5 = 9;
-const C4 = 10;
-const C3 = 11;
-const C2 = 12;
-const EXP_BIAS = 13;
-const TWO = 14;
-const SIGN = 15;
+// Vector constants in the work area (see `simd.as.ts`): the e^x helpers' EXP_SLOTS, then these.
+const MINUS_TWO = EXP_SLOTS;
+const MINUS_87 = EXP_SLOTS + 1;
+const TWO = EXP_SLOTS + 2;
+const SIGN = EXP_SLOTS + 3;
 /** Number of 16-byte constant slots (the host sizes the work area to match: `BIAS_TANH_CONSTANTS` in `../../nn/bias-tanh.ts`). */
-const CONSTANTS = 16;
+const CONSTANTS = EXP_SLOTS + 4;
 
 /** Writes the vector constants at c (CONSTANTS slots). */
 function setConstants(c: usize): void {
+  setExpConstants(c);
   v128.store(c + (MINUS_TWO << 4), f32x4.splat(-2));
   v128.store(c + (MINUS_87 << 4), f32x4.splat(-87));
-  v128.store(c + (INV_LN2_4 << 4), f32x4.splat(INV_LN2));
-  v128.store(c + (SHIFTER_4 << 4), f32x4.splat(SHIFTER));
-  v128.store(c + (LN2_HI_4 << 4), f32x4.splat(LN2_HI));
-  v128.store(c + (LN2_LO_4 << 4), f32x4.splat(LN2_LO));
-  v128.store(c + (ONE << 4), f32x4.splat(1));
-  v128.store(c + (C7 << 4), f32x4.splat(<f32>(1.0 / 7)));
-  v128.store(c + (C6 << 4), f32x4.splat(<f32>(1.0 / 6)));
-  v128.store(c + (C5 << 4), f32x4.splat(<f32>(1.0 / 5)));
-  v128.store(c + (C4 << 4), f32x4.splat(<f32>(1.0 / 4)));
-  v128.store(c + (C3 << 4), f32x4.splat(<f32>(1.0 / 3)));
-  v128.store(c + (C2 << 4), f32x4.splat(<f32>(1.0 / 2)));
-  v128.store(c + (EXP_BIAS << 4), i32x4.splat(127));
   v128.store(c + (TWO << 4), f32x4.splat(2));
   v128.store(c + (SIGN << 4), i32x4.splat(0x80000000));
-}
-
-/** The constant in slot i. */
-@inline function K(c: usize, i: usize): v128 {
-  return v128.load(c + (i << 4));
 }
 
 /** tanh of four lanes. */
 @inline function tanh4(v: v128, c: usize): v128 {
   const a = f32x4.abs(v);
   const y = f32x4.pmax(f32x4.mul(a, K(c, MINUS_TWO)), K(c, MINUS_87)); // pmax: one instruction (max's NaN and ±0 rules cost several)
-  // k = round(y/ln2) by the 1.5·2^23 shifter: the sum's low mantissa bits hold k (|k| ≤ 126).
-  const kBits = f32x4.add(f32x4.mul(y, K(c, INV_LN2_4)), K(c, SHIFTER_4));
-  const k = f32x4.sub(kBits, K(c, SHIFTER_4));
-  const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, K(c, LN2_HI_4))), f32x4.mul(k, K(c, LN2_LO_4)));
-  const one = K(c, ONE);
-  let p = f32x4.add(one, f32x4.mul(r, K(c, C7)));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C6)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C5)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C4)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C3)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C2)), p));
-  const q = f32x4.mul(r, p);
+  const kBits = shiftedK(y, c); // |k| ≤ 126
+  const r = remainderLn2(y, kBits, c);
+  const q = f32x4.mul(r, expm1Factor(r, c));
   const scale = i32x4.shl(i32x4.add(kBits, K(c, EXP_BIAS)), 23); // 2^k: the shifter's bits (0x4B400000) vanish in the shift
-  const m = f32x4.add(f32x4.mul(scale, q), f32x4.sub(scale, one));
+  const m = f32x4.add(f32x4.mul(scale, q), f32x4.sub(scale, K(c, ONE)));
   // tanh(a) ≥ 0 (abs: −m is −0 at a = 0), with the sign of v.
   const t = f32x4.abs(f32x4.div(f32x4.neg(m), f32x4.add(K(c, TWO), m)));
   return v128.or(t, v128.and(v, K(c, SIGN)));
-}
-
-/** Four floats at element i (only the first `count` read when count < 4; the rest are 0). */
-@inline function load4(ptr: usize, i: i32, count: i32): v128 {
-  if (count >= 4) return v128.load(ptr + (<usize>i << 2));
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, load<f32>(ptr + (<usize>i << 2)));
-  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(ptr + (<usize>(i + 1) << 2)));
-  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(ptr + (<usize>(i + 2) << 2)));
-  return v;
-}
-
-@inline function store4(ptr: usize, i: i32, v: v128, count: i32): void {
-  if (count >= 4) {
-    v128.store(ptr + (<usize>i << 2), v);
-    return;
-  }
-  store<f32>(ptr + (<usize>i << 2), f32x4.extract_lane(v, 0));
-  if (count > 1) store<f32>(ptr + (<usize>(i + 1) << 2), f32x4.extract_lane(v, 1));
-  if (count > 2) store<f32>(ptr + (<usize>(i + 2) << 2), f32x4.extract_lane(v, 2));
-}
-
-/** Address of element i of a float32 array at ptr. */
-@inline function at(ptr: usize, i: i32): usize {
-  return ptr + (<usize>i << 2);
 }
 
 // Each row runs its whole vectors in a loop of plain loads and stores, then its last N mod 4

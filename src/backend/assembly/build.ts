@@ -8,8 +8,8 @@
  *
  * Tests compile each source again and check that the committed module is its output.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
@@ -26,12 +26,27 @@ const FLAGS = {
 /** What a module imports its memory as: an ordinary memory, or a shared one (up to 4 GiB) that several threads run the module on. */
 export type MemoryKind = 'plain' | 'shared';
 
-/** The WebAssembly compiled from an AssemblyScript file (SIMD enabled; with `shared`, importing a shared memory). */
+/**
+ * The WebAssembly compiled from an AssemblyScript file (SIMD enabled; with `shared`, importing a
+ * shared memory). A relative import (`import { load4 } from './simd'`) reads the `.as.ts` file of
+ * that name next to the source: helpers shared by several modules are compiled into each.
+ */
 export async function compileAssemblyScript(source: string, memory: MemoryKind = 'plain'): Promise<Uint8Array> {
   const flags = memory === 'shared' ? { ...FLAGS, sharedMemory: true, maximumMemory: 65536, enable: ['simd', 'threads'] } : { ...FLAGS, enable: ['simd'] };
-  const result = await asc.compileString({ [basename(source).replace(/\.as\.ts$/, '.ts')]: readFileSync(source, 'utf8') }, flags);
-  if (result.error || !result.binary) throw new Error(`asc failed on ${source}: ${result.error?.message ?? ''}\n${result.stderr.toString()}`);
-  return result.binary;
+  const entry = basename(source).replace(/\.as\.ts$/, '.ts');
+  // The flags as command-line arguments (true: the bare flag; a list: comma-separated).
+  const argv = ['--outFile', 'binary', entry, ...Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(',') : String(v)]))];
+  const outputs: Record<string, Uint8Array | string> = {};
+  const stderr = asc.createMemoryStream();
+  const readFile = (name: string): string | null => {
+    if (name === entry) return readFileSync(source, 'utf8');
+    const file = join(dirname(source), name.replace(/\.ts$/, '.as.ts'));
+    return /^[\w-]+\.ts$/.test(name) && existsSync(file) ? readFileSync(file, 'utf8') : null;
+  };
+  const result = await asc.main(argv, { readFile, writeFile: (name: string, contents: Uint8Array | string) => void (outputs[name] = contents), listFiles: () => [], stderr });
+  const binary = outputs.binary;
+  if (result.error || !(binary instanceof Uint8Array)) throw new Error(`asc failed on ${source}: ${result.error?.message ?? ''}\n${stderr.toString()}`);
+  return binary;
 }
 
 /** The text of the generated TypeScript module: `export const <name> = '<base64>'`. */

@@ -11,71 +11,30 @@
 // underflow to subnormals and 0, or overflow to ∞, as e^x does); within 1 float32 ulp of e^x
 // rounded to float32 (tested); NaN stays NaN.
 
-const INV_LN2: f32 = 1.4426950408889634;
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
-const SHIFTER: f32 = 12582912; // 1.5·2^23
+import { EXP_BIAS, EXP_SLOTS, K, ONE, expm1Factor, load4, remainderLn2, setExpConstants, shiftedK, store4 } from './simd';
 
-// The vector constants live in the work area (`setConstants`, once per call) and are loaded from
-// there (V8 builds a v128.const at every use; see `bias-tanh.as.ts`). Slots of 16 bytes:
-const HI = 0;
-const LO = 1;
-const INV_LN2_4 = 2;
-const SHIFTER_4 = 3;
-const LN2_HI_4 = 4;
-const LN2_LO_4 = 5;
-const ONE = 6;
-const C7 = 7;
-const C6 = 8;
-const C5 = 9;
-const C4 = 10;
-const C3 = 11;
-const C2 = 12;
-const EXP_BIAS = 13;
-const SHIFTER_BITS = 14;
+// Vector constants in the work area (see `simd.as.ts`): the e^x helpers' EXP_SLOTS, then these.
+const HI = EXP_SLOTS;
+const LO = EXP_SLOTS + 1;
+const SHIFTER_BITS = EXP_SLOTS + 2;
 /** Number of 16-byte constant slots (the host sizes the work area to match: `NORMAL_CONSTANTS` in `../../core/diagonal-normal-kernels.ts`). */
-const CONSTANTS = 15;
+const CONSTANTS = EXP_SLOTS + 3;
 
 /** Writes the vector constants at c (CONSTANTS slots). */
 function setConstants(c: usize): void {
+  setExpConstants(c);
   v128.store(c + (HI << 4), f32x4.splat(89));
   v128.store(c + (LO << 4), f32x4.splat(-104));
-  v128.store(c + (INV_LN2_4 << 4), f32x4.splat(INV_LN2));
-  v128.store(c + (SHIFTER_4 << 4), f32x4.splat(SHIFTER));
-  v128.store(c + (LN2_HI_4 << 4), f32x4.splat(LN2_HI));
-  v128.store(c + (LN2_LO_4 << 4), f32x4.splat(LN2_LO));
-  v128.store(c + (ONE << 4), f32x4.splat(1));
-  v128.store(c + (C7 << 4), f32x4.splat(<f32>(1.0 / 7)));
-  v128.store(c + (C6 << 4), f32x4.splat(<f32>(1.0 / 6)));
-  v128.store(c + (C5 << 4), f32x4.splat(<f32>(1.0 / 5)));
-  v128.store(c + (C4 << 4), f32x4.splat(<f32>(1.0 / 4)));
-  v128.store(c + (C3 << 4), f32x4.splat(<f32>(1.0 / 3)));
-  v128.store(c + (C2 << 4), f32x4.splat(<f32>(1.0 / 2)));
-  v128.store(c + (EXP_BIAS << 4), i32x4.splat(127));
   v128.store(c + (SHIFTER_BITS << 4), i32x4.splat(0x4b400000));
-}
-
-/** The constant in slot i. */
-@inline function K(c: usize, i: usize): v128 {
-  return v128.load(c + (i << 4));
 }
 
 /** e^x of four lanes. */
 @inline function exp4(x: v128, c: usize): v128 {
   // Clamped to [−104, 89], where e^x is already 0 or ∞ in float32 (pmin/pmax keep a NaN: one instruction each).
   const y = f32x4.pmax(f32x4.pmin(x, K(c, HI)), K(c, LO));
-  // k = round(y/ln2) by the 1.5·2^23 shifter: the sum's low mantissa bits hold k (|k| ≤ 151).
-  const kBits = f32x4.add(f32x4.mul(y, K(c, INV_LN2_4)), K(c, SHIFTER_4));
-  const k = f32x4.sub(kBits, K(c, SHIFTER_4));
-  const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, K(c, LN2_HI_4))), f32x4.mul(k, K(c, LN2_LO_4)));
-  const one = K(c, ONE);
-  let p = f32x4.add(one, f32x4.mul(r, K(c, C7)));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C6)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C5)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C4)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C3)), p));
-  p = f32x4.add(one, f32x4.mul(f32x4.mul(r, K(c, C2)), p));
-  p = f32x4.add(one, f32x4.mul(r, p));
+  const kBits = shiftedK(y, c); // |k| ≤ 151
+  const r = remainderLn2(y, kBits, c);
+  const p = f32x4.add(K(c, ONE), f32x4.mul(r, expm1Factor(r, c)));
   // 2^k = 2^k1 · 2^k2 with k1 = ⌊k/2⌋: both normal for |k| ≤ 151.
   const ki = i32x4.sub(kBits, K(c, SHIFTER_BITS));
   const k1 = i32x4.shr_s(ki, 1);
@@ -83,26 +42,6 @@ function setConstants(c: usize): void {
   const s1 = i32x4.shl(i32x4.add(k1, K(c, EXP_BIAS)), 23);
   const s2 = i32x4.shl(i32x4.add(k2, K(c, EXP_BIAS)), 23);
   return f32x4.mul(f32x4.mul(p, s1), s2);
-}
-
-/** Four floats at element i (only the first `count` read when count < 4; the rest are 0). */
-@inline function load4(ptr: usize, i: i32, count: i32): v128 {
-  if (count >= 4) return v128.load(ptr + (<usize>i << 2));
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, load<f32>(ptr + (<usize>i << 2)));
-  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(ptr + (<usize>(i + 1) << 2)));
-  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(ptr + (<usize>(i + 2) << 2)));
-  return v;
-}
-
-@inline function store4(ptr: usize, i: i32, v: v128, count: i32): void {
-  if (count >= 4) {
-    v128.store(ptr + (<usize>i << 2), v);
-    return;
-  }
-  store<f32>(ptr + (<usize>i << 2), f32x4.extract_lane(v, 0));
-  if (count > 1) store<f32>(ptr + (<usize>(i + 1) << 2), f32x4.extract_lane(v, 1));
-  if (count > 2) store<f32>(ptr + (<usize>(i + 2) << 2), f32x4.extract_lane(v, 2));
 }
 
 /** The sum of the first `count` lanes of v added to s, lane by lane in order. */
