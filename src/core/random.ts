@@ -17,6 +17,14 @@ export interface RowShare {
   rows: number;
 }
 
+/** mulberry32: the generator's state advances by STEP per draw; `uniformOf` maps a state to [0, 1). */
+const STEP = 0x6d2b79f5;
+function uniformOf(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
 export class Random {
   private state: number;
   private spare: number | null = null;
@@ -75,10 +83,8 @@ export class Random {
   }
 
   private nextUniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + STEP) >>> 0;
+    return uniformOf(this.state);
   }
 
   /** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
@@ -130,15 +136,11 @@ export class Random {
     while (i < n) {
       let u = 0;
       while (u === 0) {
-        let t = (state = (state + 0x6d2b79f5) >>> 0);
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        state = (state + STEP) >>> 0;
+        u = uniformOf(state);
       }
-      let t = (state = (state + 0x6d2b79f5) >>> 0);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const v = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      state = (state + STEP) >>> 0;
+      const v = uniformOf(state);
       const r = Math.sqrt(-2 * Math.log(u));
       out[i++] = r * Math.cos(2 * Math.PI * v);
       if (i < n) out[i++] = r * Math.sin(2 * Math.PI * v);
