@@ -129,6 +129,12 @@ export function hostKernelAvailable(name: string): boolean {
   return speedFixesSetting() !== false && (HOST_BACKENDS as readonly string[]).includes(backend) && tf.getKernel(name, backend) !== undefined;
 }
 
+/** The heap the current backend's tensors live in: tfjs-wasm's memory on wasm, undefined elsewhere. */
+export function hostHeap(): WasmMemory | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return (tf.backend() as unknown as Partial<WasmLike>).wasm?.asm?.memory;
+}
+
 /** Runs a registered host kernel: the output tensors in the order of `outputShapes`. */
 export function runHostKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
   const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as tf.Tensor | tf.Tensor[];

@@ -9,6 +9,9 @@
  * Such a module must own no memory of its own (no data segments, no allocator): everything it
  * writes is an output or the float64 work area the caller allocates (`HostKernel.workspace`).
  */
+import { isSharedMemory } from './shared-heap.js';
+import { withSharedMemory } from './wasm-binary.js';
+
 type View = Float32Array | Float64Array;
 type Exports = Record<string, (...args: number[]) => void>;
 
@@ -27,17 +30,31 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/**
+ * Whether `a` is a view of `memory`. A plain memory's buffer is one object until the memory grows
+ * (and detaches it). A shared memory's is not: V8 hands out a new SharedArrayBuffer object for the
+ * same memory when shared memories are created or grown elsewhere in the process, and older views
+ * stay valid. There only the kind of buffer and the bounds can be checked.
+ */
+function inMemory(a: View, memory: WasmMemory): boolean {
+  const buffer = memory.buffer as ArrayBufferLike;
+  if (a.buffer === buffer) return true;
+  return isSharedMemory(memory) && a.buffer instanceof SharedArrayBuffer && a.byteOffset + a.byteLength <= buffer.byteLength;
+}
+
 function align16(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
 
 export class HostWasm {
   private readonly module: WasmModule;
+  /** The module with its memory import declared shared, for a shared heap (`./shared-heap.ts`); compiled when first needed. */
+  private sharedModule?: WasmModule;
   private readonly instances = new WeakMap<WasmMemory, Exports>();
   private privateMemory?: WasmMemory;
 
   constructor(
-    bytes: Uint8Array,
+    private readonly bytes: Uint8Array,
     /** Imported functions (`env.<name>`), e.g. Math.exp for a module without its own. */
     private readonly functions: Record<string, (x: number) => number>,
   ) {
@@ -47,10 +64,17 @@ export class HostWasm {
   private exportsFor(memory: WasmMemory): Exports {
     let ex = this.instances.get(memory);
     if (!ex) {
-      ex = new WA.Instance(this.module, { env: { memory, ...this.functions } }).exports as unknown as Exports;
+      // A shared memory can only be imported by a module that declares its import shared.
+      const module = isSharedMemory(memory) ? (this.sharedModule ??= new WA.Module(withSharedMemory(this.bytes)!)) : this.module;
+      ex = new WA.Instance(module, { env: { memory, ...this.functions } }).exports as unknown as Exports;
       this.instances.set(memory, ex);
     }
     return ex;
+  }
+
+  /** Calls export `fn` on `memory` with `args` as they are (byte offsets into `memory` and numbers). */
+  call(fn: string, memory: WasmMemory, args: readonly number[]): void {
+    this.exportsFor(memory)[fn]!(...args);
   }
 
   /**
@@ -62,7 +86,7 @@ export class HostWasm {
     const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
     if (memory) {
       for (const a of all) {
-        if (a.buffer !== memory.buffer) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
+        if (!inMemory(a, memory)) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
       }
       this.exportsFor(memory)[fn]!(...all.map((a) => a.byteOffset), ...numbers);
       return;

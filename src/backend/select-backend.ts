@@ -1,5 +1,6 @@
 import { tf } from '../core/tf.js';
 import { installWasmKernels } from './wasm-kernels.js';
+import { withSharedTfjsHeap } from './shared-heap.js';
 import { installMatMulGradient } from '../nn/mat-mul.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -46,7 +47,8 @@ async function tryTensorflow(): Promise<boolean> {
 async function tryWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend('wasm'))) return false;
+    // In Node, tfjs's heap is made a shared memory while it initialises (./shared-heap.ts).
+    if (!(await withSharedTfjsHeap(() => tf.setBackend('wasm')))) return false;
     // Backend-specific speed fixes (see src/nn/mat-mul.ts and ./wasm-kernels.ts).
     installWasmKernels();
     return true;
