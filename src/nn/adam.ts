@@ -3,10 +3,18 @@ import { ADAM_WASM_BASE64 } from '../backend/adam-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
+import { CHUNKS_PER_THREAD, helperKernel, runChunks } from '../backend/helper-threads.js';
+import { kernelThreads } from '../backend/kernel-threads.js';
+import { inPlaceHeap } from '../backend/shared-heap.js';
 
 const ADAM_KERNEL = 'VaekitAdam';
 
-const wasm = new HostWasm(decodeBase64(ADAM_WASM_BASE64), {});
+const ADAM_BYTES = decodeBase64(ADAM_WASM_BASE64);
+const wasm = new HostWasm(ADAM_BYTES, {});
+/** The update as a helper-thread kernel (split by ranges on a shared heap). */
+const ADAM_PART = helperKernel(ADAM_BYTES, 'adamRange');
+/** Variables of at least this many elements are updated on every kernel thread (measured: a 40,000-element update takes ≈ 60 µs on one thread). */
+export const MIN_SPLIT_ELEMENTS = 16384;
 
 /**
  * One Adam update of one variable as a host kernel (wasm, cpu) in WebAssembly SIMD
@@ -25,7 +33,16 @@ registerHostKernel({
     return [shapes[0]!.slice(), shapes[0]!.slice(), shapes[0]!.slice()];
   },
   compute: (inputs, outputs, _shapes, attrs, { work, memory }) => {
-    wasm.run('adam', memory, { inputs, outputs, work }, [inputs[0]!.length, attrs.b1!, attrs.c1!, attrs.b2!, attrs.c2!, attrs.alpha!, attrs.eps!]);
+    const n = inputs[0]!.length;
+    const numbers = [attrs.b1!, attrs.c1!, attrs.b2!, attrs.c2!, attrs.alpha!, attrs.eps!];
+    // On a shared heap a large variable's update is split over the kernel threads in chunks of elements (the same bits).
+    const threads = kernelThreads();
+    if (memory && inPlaceHeap(memory) && threads > 1 && n >= MIN_SPLIT_ELEMENTS) {
+      const args = [...[...inputs, ...outputs].map((a) => a.byteOffset), work.byteOffset, 0, n, ...numbers];
+      const size = 4 * Math.ceil(n / (4 * CHUNKS_PER_THREAD * threads));
+      if (runChunks(memory, threads, ADAM_PART, args, 8, [0, n], size, (a) => wasm.call('adamRange', memory, a), ADAM_KERNEL)) return;
+    }
+    wasm.run('adam', memory, { inputs, outputs, work }, [n, ...numbers]);
   },
 });
 

@@ -1,9 +1,11 @@
 import { tf } from '../core/tf.js';
 import { GEMM_WASM_BASE64 } from '../backend/gemm-wasm.js';
-import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
+import { hostHeap, hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
 import { collectSideGemm, sideBySideAvailable, splitGemm, startSideGemm, type Block } from '../backend/gemm-threads.js';
+import { kernelThreads } from '../backend/kernel-threads.js';
+import { inPlaceHeap } from '../backend/shared-heap.js';
 
 /**
  * vaekit's matrix product C = op(A)·op(B) for dense layers on wasm (and cpu), op = identity or
@@ -42,6 +44,11 @@ function packSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: 
   return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
 }
 
+/** A packing area for each kernel thread (a product split in place on a shared heap gives each thread its own). */
+function splitPackSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: boolean): number {
+  return packSpace(a, b, ta, tb) * kernelThreads();
+}
+
 /** [[M, N]] of op(a)·op(b) (attrs transposeA, transposeB). */
 function productShape([a, b]: readonly number[][], attrs: Readonly<Record<string, number>>): number[][] {
   const [m, , n] = dims(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1);
@@ -52,15 +59,16 @@ registerHostKernel({
   name: GEMM_KERNEL,
   inputs: ['a', 'b'],
   outputShapes: productShape,
-  workspace: ([a, b], attrs) => packSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
+  workspace: ([a, b], attrs) => splitPackSpace(a!, b!, attrs.transposeA === 1, attrs.transposeB === 1),
   compute: (inputs, outputs, shapes, attrs, { work, memory }) => {
     const transA = attrs.transposeA === 1;
     const transB = attrs.transposeB === 1;
     const [m, k, n] = dims(shapes[0]!, shapes[1]!, transA, transB);
     const flags = [transA ? 1 : 0, transB ? 1 : 0];
-    // Split over the kernel threads (this thread's block in place), or all here.
+    // Split over the kernel threads (this thread's block in place; on a shared heap the helpers' too), or all here.
     const here = (block: Block) => wasm.run('gemmPart', memory, { inputs, outputs, work }, [m, k, n, ...flags, ...block]);
-    if (splitGemm(inputs[0]!, inputs[1]!, outputs[0]!, { m, k, n, transA, transB }, here)) return;
+    const inPlace = memory && inPlaceHeap(memory) ? { memory, work: work.byteOffset } : undefined;
+    if (splitGemm(inputs[0]!, inputs[1]!, outputs[0]!, { m, k, n, transA, transB }, here, inPlace)) return;
     wasm.run('gemm', memory, { inputs, outputs, work }, [m, k, n, ...flags]);
   },
 });
@@ -136,7 +144,8 @@ function gradientProducts(da: Product, db: Product): { a: () => tf.Tensor; b: ()
   return {
     a: () => {
       const [x, y, tx, ty] = da;
-      if (tf.engine().isTapeOn() || !sideBySideAvailable(dm * dk * dn)) return gemm(x, y, tx, ty);
+      // On a shared heap each product is split in place instead (no copies to save).
+      if (tf.engine().isTapeOn() || inPlaceHeap(hostHeap()) || !sideBySideAvailable(dm * dk * dn)) return gemm(x, y, tx, ty);
       const flags = { transposeA: tx ? 1 : 0, transposeB: ty ? 1 : 0, sideTransposeA: sta ? 1 : 0, sideTransposeB: stb ? 1 : 0 };
       lastSideJob = undefined;
       const out = runHostKernel(GEMM_PAIR_KERNEL, { a: x, b: y, sa, sb }, flags)[0]!;

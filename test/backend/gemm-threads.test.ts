@@ -1,12 +1,14 @@
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gemmThreadStats, gemmThreadsUnavailable, kernelThreads, setKernelThreads, setSpeedFixes, stopGemmThreads, tf } from '../../plugins/index.js';
-import { holdGemmHelpers, MIN_SPLIT_MACS, splitBlocks, type Block } from '../../src/backend/gemm-threads.js';
+import { holdGemmHelpers, MIN_SPLIT_IN_PLACE_MACS, MIN_SPLIT_MACS, splitBlocks, type Block } from '../../src/backend/gemm-threads.js';
+import { hostHeap } from '../../src/backend/host-kernel.js';
+import { isSharedMemory } from '../../src/backend/shared-heap.js';
 import { withKernelThreads } from '../../src/backend/kernel-threads.js';
 import { gemm } from '../../src/nn/gemm.js';
 import { expectNoLeak } from '../support/memory.js';
+import { runNodeScript } from '../support/node-script.js';
 import { useWasmBackend } from '../support/on-wasm.js';
 
 // One matrix product split over helper threads (src/backend/gemm-threads.ts): the same bits as on
@@ -176,118 +178,148 @@ describe('a product split over kernel threads', () => {
     }
   }
 
-  it('gives the one-thread gradients (tf.grads through gemm) on 2 threads, every transpose', () => {
-    const [m, k, n] = [101, 300, 203];
-    for (const [ta, tb] of flags) {
-      const as: [number, number] = ta ? [k, m] : [m, k];
-      const bs: [number, number] = tb ? [n, k] : [k, n];
-      const [av, bv, wv] = [normal(as, 5), normal(bs, 6), normal([m, n], 7)];
+  // On wasm tfjs's heap is shared in Node (src/backend/shared-heap.ts): products split in place,
+  // from MIN_SPLIT_IN_PLACE_MACS, and a layer's two gradient products are each split. On cpu the
+  // helpers work on copies: products split from MIN_SPLIT_MACS, and with exactly two threads dB
+  // runs whole on the helper beside dA (a side product).
+  it('runs on a shared tfjs-wasm heap in Node, and on cpu without one', async () => {
+    expect(isSharedMemory(hostHeap())).toBe(true);
+    await tf.setBackend('cpu');
+    expect(hostHeap()).toBeUndefined();
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const inPlace = backend === 'wasm';
+    it(`gives the one-thread gradients (tf.grads through gemm) on 2 threads, every transpose, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const [m, k, n] = [101, 300, 203];
+      for (const [ta, tb] of flags) {
+        const as: [number, number] = ta ? [k, m] : [m, k];
+        const bs: [number, number] = tb ? [n, k] : [k, n];
+        const [av, bv, wv] = [normal(as, 5), normal(bs, 6), normal([m, n], 7)];
+        const grads = (threads: number) =>
+          withKernelThreads(threads, () =>
+            tf.tidy(() => {
+              const w = tf.tensor2d(wv, [m, n]);
+              const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(gemm(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), w));
+              return tf.grads(f)([tf.tensor2d(av, as), tf.tensor2d(bv, bs)]).map((g) => g.dataSync() as Float32Array);
+            }),
+          );
+        const before = gemmThreadStats();
+        const one = grads(1);
+        expect(gemmThreadStats().splitProducts).toBe(before.splitProducts);
+        const two = grads(2);
+        // Two threads: the forward product split; in place dA and dB split too, else dA computed here beside dB on the helper.
+        expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(inPlace ? 3 : 1);
+        expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(inPlace ? 0 : 1);
+        const three = grads(3);
+        // Three threads: no side-by-side pair; all three products split.
+        expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(inPlace ? 6 : 4);
+        expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(inPlace ? 0 : 1);
+        for (const [g, threads] of [[two, 2], [three, 3]] as const) {
+          expectSameBits(g[0]!, one[0]!, `dA of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
+          expectSameBits(g[1]!, one[1]!, `dB of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
+        }
+      }
+    });
+
+    it(`gives the one-thread gradient when only one operand needs it${inPlace ? '' : ', and drops a side product nobody collects'}, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const [m, k, n] = [100, 784, 200];
+      const [av, bv, wv] = [normal([m, k], 11), normal([k, n], 12), normal([m, n], 13)];
+      // Gradient of one operand only: for b, the tape asks for dB alone (split); for a, it asks for
+      // dA — on cpu that starts dB beside it on the helper, and dB is never asked for (it is dropped).
+      const grad = (threads: number, of: 'a' | 'b') =>
+        withKernelThreads(threads, () =>
+          tf.tidy(() => {
+            const [a, b, w] = [tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n]), tf.tensor2d(wv, [m, n])];
+            const f = (x: tf.Tensor) => tf.sum(tf.mul(of === 'a' ? gemm(x as tf.Tensor2D, b) : gemm(a, x as tf.Tensor2D), w));
+            return tf.grad(f)(of === 'a' ? a : b).dataSync() as Float32Array;
+          }),
+        );
+      for (const of of ['a', 'b'] as const) {
+        const before = gemmThreadStats();
+        const two = grad(2, of);
+        expect(gemmThreadStats().sideProducts - before.sideProducts, `side products for d${of}`).toBe(of === 'a' && !inPlace ? 1 : 0);
+        expectSameBits(two, grad(1, of), `d${of} alone`);
+      }
+      // After a dropped side product, products (split or side by side) still give the one-thread bits.
+      expectSameBits(product(av, [m, k], bv, [k, n], false, false, 2), product(av, [m, k], bv, [k, n], false, false, 1), 'a product after a dropped side job');
+    });
+
+    it(`computes here the blocks a helper has not claimed (a descheduled helper), with the same bits, and the helper carries on after, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const [m, k, n] = [100, 784, 200];
+      const [av, bv, wv] = [normal([m, k], 21), normal([k, n], 22), normal([m, n], 23)];
       const grads = (threads: number) =>
         withKernelThreads(threads, () =>
           tf.tidy(() => {
             const w = tf.tensor2d(wv, [m, n]);
-            const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(gemm(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), w));
-            return tf.grads(f)([tf.tensor2d(av, as), tf.tensor2d(bv, bs)]).map((g) => g.dataSync() as Float32Array);
+            const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(gemm(x as tf.Tensor2D, y as tf.Tensor2D), w));
+            return tf.grads(f)([tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n])]).map((g) => g.dataSync() as Float32Array);
           }),
         );
-      const before = gemmThreadStats();
       const one = grads(1);
-      expect(gemmThreadStats().splitProducts).toBe(before.splitProducts);
-      const two = grads(2);
-      // Two threads: the forward product split; dA computed here beside dB on the helper.
-      expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(1);
-      expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(1);
-      const three = grads(3);
-      // Three threads: no side-by-side pair; all three products split.
-      expect(gemmThreadStats().splitProducts - before.splitProducts).toBe(4);
-      expect(gemmThreadStats().sideProducts - before.sideProducts).toBe(1);
-      for (const [g, threads] of [[two, 2], [three, 3]] as const) {
-        expectSameBits(g[0]!, one[0]!, `dA of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
-        expectSameBits(g[1]!, one[1]!, `dB of ${op(ta, 'a')}·${op(tb, 'b')}, ${threads} threads`);
-      }
-    }
-  });
-
-  it('gives the one-thread gradient when only one operand needs it, and drops a side product nobody collects', () => {
-    const [m, k, n] = [100, 784, 200];
-    const [av, bv, wv] = [normal([m, k], 11), normal([k, n], 12), normal([m, n], 13)];
-    // Gradient of one operand only: for b, the tape asks for dB alone (split); for a, it asks for
-    // dA, which starts dB beside it on the helper, and never asks for dB (it is dropped).
-    const grad = (threads: number, of: 'a' | 'b') =>
-      withKernelThreads(threads, () =>
-        tf.tidy(() => {
-          const [a, b, w] = [tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n]), tf.tensor2d(wv, [m, n])];
-          const f = (x: tf.Tensor) => tf.sum(tf.mul(of === 'a' ? gemm(x as tf.Tensor2D, b) : gemm(a, x as tf.Tensor2D), w));
-          return tf.grad(f)(of === 'a' ? a : b).dataSync() as Float32Array;
-        }),
-      );
-    for (const of of ['a', 'b'] as const) {
+      const fwdOne = product(av, [m, k], bv, [k, n], false, false, 1);
+      grads(2); // the helper is running
       const before = gemmThreadStats();
-      const two = grad(2, of);
-      expect(gemmThreadStats().sideProducts - before.sideProducts, `side products for d${of}`).toBe(of === 'a' ? 1 : 0);
-      expectSameBits(two, grad(1, of), `d${of} alone`);
-    }
-    // After a dropped side product, products (split or side by side) still give the one-thread bits.
-    expectSameBits(product(av, [m, k], bv, [k, n], false, false, 2), product(av, [m, k], bv, [k, n], false, false, 1), 'a product after a dropped side job');
-  });
+      holdGemmHelpers(true);
+      let held: Float32Array[];
+      let fwdHeld: Float32Array;
+      try {
+        fwdHeld = product(av, [m, k], bv, [k, n], false, false, 2);
+        held = grads(2);
+      } finally {
+        holdGemmHelpers(false);
+      }
+      const after = gemmThreadStats();
+      // The split forward products (2) and dA, dB (in place: split in chunks of panels, every chunk
+      // computed here; else dB side by side, and every helper block taken back here).
+      expect(after.splitProducts - before.splitProducts).toBe(inPlace ? 4 : 2);
+      expect(after.sideProducts - before.sideProducts).toBe(inPlace ? 0 : 1);
+      expect(after.takenBack - before.takenBack).toBe(inPlace ? 0 : 3);
+      expect(after.chunksHelped - before.chunksHelped).toBe(0);
+      if (inPlace) expect(after.chunksHere - before.chunksHere).toBeGreaterThanOrEqual(4 * 4);
+      expectSameBits(fwdHeld, fwdOne, 'a split product computed all here');
+      expectSameBits(held[0]!, one[0]!, 'dA with the helper held');
+      expectSameBits(held[1]!, one[1]!, 'dB taken back from the held helper');
+      // Released, the helper computes blocks (chunks) again. A call's hand-offs (2: the split
+      // forward, the side-by-side dB) may still both be taken back, or every chunk taken here, when
+      // the helper is slow to wake or is descheduled on a shared machine; a helper left stuck would
+      // lose every one of them.
+      let helped = false;
+      for (let attempt = 0; attempt < 20 && !helped; attempt++) {
+        const start = gemmThreadStats();
+        const again = grads(2);
+        expectSameBits(again[1]!, one[1]!, 'dB after the helper is released');
+        const now = gemmThreadStats();
+        helped = inPlace ? now.chunksHelped > start.chunksHelped : now.takenBack - start.takenBack < 2;
+      }
+      expect(helped, 'the released helper computed a block in one of 20 calls').toBe(true);
+    });
 
-  it('computes here the blocks a helper has not claimed (a descheduled helper), with the same bits, and the helper carries on after', () => {
-    const [m, k, n] = [100, 784, 200];
-    const [av, bv, wv] = [normal([m, k], 21), normal([k, n], 22), normal([m, n], 23)];
-    const grads = (threads: number) =>
-      withKernelThreads(threads, () =>
-        tf.tidy(() => {
-          const w = tf.tensor2d(wv, [m, n]);
-          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(gemm(x as tf.Tensor2D, y as tf.Tensor2D), w));
-          return tf.grads(f)([tf.tensor2d(av, [m, k]), tf.tensor2d(bv, [k, n])]).map((g) => g.dataSync() as Float32Array);
-        }),
-      );
-    const one = grads(1);
-    const fwdOne = product(av, [m, k], bv, [k, n], false, false, 1);
-    grads(2); // the helper is running
-    const before = gemmThreadStats();
-    holdGemmHelpers(true);
-    let held: Float32Array[];
-    let fwdHeld: Float32Array;
-    try {
-      fwdHeld = product(av, [m, k], bv, [k, n], false, false, 2);
-      held = grads(2);
-    } finally {
-      holdGemmHelpers(false);
-    }
-    const after = gemmThreadStats();
-    // The split forward products (2) and the side-by-side dB (1): every helper block taken back here.
-    expect(after.splitProducts - before.splitProducts).toBe(2);
-    expect(after.sideProducts - before.sideProducts).toBe(1);
-    expect(after.takenBack - before.takenBack).toBe(3);
-    expectSameBits(fwdHeld, fwdOne, 'a split product computed all here');
-    expectSameBits(held[0]!, one[0]!, 'dA with the helper held');
-    expectSameBits(held[1]!, one[1]!, 'dB taken back from the held helper');
-    // Released, the helper computes its blocks again. A call's two hand-offs (the split forward,
-    // the side-by-side dB) may still both be taken back when the helper is slow to wake or is
-    // descheduled on a shared machine; a helper left stuck would lose every one of them.
-    let helped = false;
-    for (let attempt = 0; attempt < 20 && !helped; attempt++) {
-      const start = gemmThreadStats().takenBack;
-      const again = grads(2);
-      expectSameBits(again[1]!, one[1]!, 'dB after the helper is released');
-      helped = gemmThreadStats().takenBack - start < 2;
-    }
-    expect(helped, 'the released helper computed a block in one of 20 calls').toBe(true);
-  });
-
-  it('does not split products below MIN_SPLIT_MACS', () => {
-    // All just below 2²¹ = 2 097 152 but for the small one; each would be split by rows or by panels.
-    for (const [m, k, n] of [[100, 200, 100], [517, 63, 64], [8, 8, 8], [4, 512, 1020]] as const) {
-      expect(m * k * n).toBeLessThan(MIN_SPLIT_MACS);
-      const [av, bv] = [normal([m, k], 1), normal([k, n], 2)];
+    it(`does not split products below ${inPlace ? 'MIN_SPLIT_IN_PLACE_MACS' : 'MIN_SPLIT_MACS'}, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const limit = inPlace ? MIN_SPLIT_IN_PLACE_MACS : MIN_SPLIT_MACS;
+      // All just below the limit but for the small one; each would be split by rows or by panels.
+      const shapes = inPlace ? [[100, 50, 104], [517, 63, 16], [8, 8, 8], [4, 512, 255]] : [[100, 200, 100], [517, 63, 64], [8, 8, 8], [4, 512, 1020]];
+      for (const [m, k, n] of shapes as [number, number, number][]) {
+        expect(m * k * n).toBeLessThan(limit);
+        const [av, bv] = [normal([m, k], 1), normal([k, n], 2)];
+        const before = gemmThreadStats().splitProducts;
+        const one = product(av, [m, k], bv, [k, n], false, false, 1);
+        const four = product(av, [m, k], bv, [k, n], false, false, 4);
+        expect(gemmThreadStats().splitProducts).toBe(before);
+        expectSameBits(four, one, `[${m}, ${k}, ${n}]`);
+      }
+      // And splits one just at the limit.
+      const [m, k, n] = inPlace ? [128, 64, 64] : [128, 128, 128];
+      expect(m * k * n).toBe(limit);
       const before = gemmThreadStats().splitProducts;
-      const one = product(av, [m, k], bv, [k, n], false, false, 1);
-      const four = product(av, [m, k], bv, [k, n], false, false, 4);
-      expect(gemmThreadStats().splitProducts).toBe(before);
-      expectSameBits(four, one, `[${m}, ${k}, ${n}]`);
-    }
-  });
+      product(normal([m, k], 3), [m, k], normal([k, n], 4), [k, n], false, false, 2);
+      expect(gemmThreadStats().splitProducts - before).toBe(1);
+    });
+  }
 
   it('leaks no tensors over repeated split products, forward and backward', async () => {
     const [av, bv] = [normal([101, 300], 3), normal([300, 203], 4)];
@@ -406,21 +438,10 @@ describe('kernel thread count', () => {
       console.log(JSON.stringify({ main, worker, send: typeof process.send }));
       process.disconnect?.();
     `;
-    const run = async (ipc: boolean) => {
+    const run = (ipc: boolean) => {
       const env: Record<string, string | undefined> = { ...process.env };
       delete env.VAEKIT_KERNEL_THREADS;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: new URL('../..', import.meta.url),
-        env,
-        stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
-      });
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (err += d));
-      const code = await new Promise((resolve) => child.on('close', resolve));
-      expect(code, err).toBe(0);
-      return JSON.parse(out.trim()) as { main: number; worker: number; send: string };
+      return runNodeScript<{ main: number; worker: number; send: string }>(script, env, { ipc });
     };
     const cores = availableParallelism();
     expect(await run(false)).toEqual({ main: Math.min(4, cores), worker: 1, send: 'undefined' });

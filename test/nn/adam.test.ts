@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { tf, Random, hostKernelAvailable, setSpeedFixes } from '../../plugins/index.js';
-import { Adam } from '../../src/nn/adam.js';
+import { tf, Random, gemmThreadStats, hostKernelAvailable, setKernelThreads, setSpeedFixes } from '../../plugins/index.js';
+import { holdGemmHelpers } from '../../src/backend/gemm-threads.js';
+import { hostHeap } from '../../src/backend/host-kernel.js';
+import { isSharedMemory } from '../../src/backend/shared-heap.js';
+import { Adam, MIN_SPLIT_ELEMENTS } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
 import { HOST_KERNEL_BACKEND, requires } from '../support/requires.js';
 
@@ -77,6 +80,50 @@ describe('Adam', () => {
       viaKernel.forEach((a, i) => expect(new Float32Array(a)).toEqual(new Float32Array(viaOps[i]!)));
     });
   }
+
+  it('gives the same bits with a large variable updated in chunks over two kernel threads on the shared heap, also with the helper held', (ctx) => {
+    requires(ctx, { missing: () => (tf.getBackend() === 'wasm' ? null : `asserts chunks on tfjs-wasm's shared heap; this run is on ${tf.getBackend()}`) });
+    expect(isSharedMemory(hostHeap())).toBe(true);
+    const [inputs, outputs] = [200, 1010]; // 202,000 weights ≥ MIN_SPLIT_ELEMENTS, not a multiple of the chunk size
+    expect(inputs * outputs).toBeGreaterThanOrEqual(MIN_SPLIT_ELEMENTS);
+    const run = (threads: number, hold = false) => {
+      const p = problem(6, inputs, outputs);
+      const adam = new Adam([p.w, p.b], { learningRate: 0.02 });
+      setKernelThreads(threads);
+      try {
+        for (let i = 0; i < 5; i++) {
+          const g = tf.variableGrads(p.loss, [p.w, p.b]);
+          holdGemmHelpers(hold);
+          try {
+            adam.step([g.grads[p.w.name]!, g.grads[p.b.name]!]);
+          } finally {
+            holdGemmHelpers(false);
+          }
+          tf.dispose([g.value, ...Object.values(g.grads)]);
+        }
+      } finally {
+        setKernelThreads(null);
+      }
+      const state = adam.getState(['w', 'b']);
+      const out = [...values([p.w, p.b]), ...state.map((s) => Array.from(s.tensor.dataSync()))];
+      tf.dispose(state.map((s) => s.tensor));
+      adam.dispose();
+      p.dispose();
+      return out;
+    };
+    const one = run(1);
+    const start = gemmThreadStats();
+    const two = run(2);
+    const mid = gemmThreadStats();
+    const held = run(2, true);
+    const end = gemmThreadStats();
+    two.forEach((a, i) => expect(new Float32Array(a), `array ${i}, two threads`).toEqual(new Float32Array(one[i]!)));
+    held.forEach((a, i) => expect(new Float32Array(a), `array ${i}, helper held`).toEqual(new Float32Array(one[i]!)));
+    // Five updates of w in 4 chunks per thread (8): every chunk counted once; held, none by the helper.
+    expect(mid.chunksHere + mid.chunksHelped - start.chunksHere - start.chunksHelped).toBeGreaterThanOrEqual(5 * 8);
+    expect(end.chunksHelped).toBe(mid.chunksHelped);
+    expect(end.chunksHere - mid.chunksHere).toBeGreaterThanOrEqual(5 * 8);
+  });
 
   it('restores weights, moments and step count exactly from a snapshot', () => {
     const p = problem(2);

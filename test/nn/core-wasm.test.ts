@@ -1,33 +1,36 @@
 import { describe, it } from 'vitest';
 import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
-import { ADAM_WASM, BIAS_TANH_WASM, GEMM_SHARED_WASM, GEMM_WASM, NORMAL_WASM } from '../../src/backend/assembly/build.js';
+import { ADAM_WASM, BIAS_TANH_WASM, GEMM_WASM, NORMAL_WASM } from '../../src/backend/assembly/build.js';
 import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
-import { GEMM_SHARED_WASM_BASE64 } from '../../src/backend/gemm-shared-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
 import { NORMAL_WASM_BASE64 } from '../../src/backend/normal-wasm.js';
 import { NORMAL_CONSTANTS } from '../../src/core/diagonal-normal-kernels.js';
 import { BIAS_TANH_CONSTANTS } from '../../src/nn/bias-tanh.js';
+import { withSharedMemory } from '../../src/backend/wasm-binary.js';
 import { expectBuiltFromSource, expectConstantsFitWork, expectNoOwnMemory } from '../support/wasm.js';
 
 // The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts,
-// test/core/diagonal-normal-kernels.test.ts; the shared-memory product: test/backend/gemm-threads.test.ts).
+// test/core/diagonal-normal-kernels.test.ts; on threads: test/backend/gemm-threads.test.ts,
+// test/backend/helper-threads.test.ts).
 for (const [build, base64] of [
   [GEMM_WASM, GEMM_WASM_BASE64],
-  [GEMM_SHARED_WASM, GEMM_SHARED_WASM_BASE64],
   [ADAM_WASM, ADAM_WASM_BASE64],
   [BIAS_TANH_WASM, BIAS_TANH_WASM_BASE64],
   [NORMAL_WASM, NORMAL_WASM_BASE64],
 ] as const) {
-  const memory = 'memory' in build ? build.memory : 'plain';
-  describe(`${build.source} as WebAssembly (${build.name}, ${memory} memory)`, () => {
+  describe(`${build.source} as WebAssembly (${build.name})`, () => {
     const binary = Buffer.from(base64, 'base64');
 
     it('is the committed binary `npm run build:wasm` compiles from it', async () => {
       await expectBuiltFromSource(build, binary);
     }, 60_000);
 
-    it(`owns no memory: imports only its memory (${memory}), has no memory, data or global sections`, () => {
-      expectNoOwnMemory(binary, ['env.memory:memory'], memory);
+    it('owns no memory: imports only its memory (plain), has no memory, data or global sections', () => {
+      expectNoOwnMemory(binary, ['env.memory:memory'], 'plain');
+    });
+
+    it('declared shared (withSharedMemory, for a shared heap), imports a shared memory and still owns none', () => {
+      expectNoOwnMemory(withSharedMemory(binary)!, ['env.memory:memory'], 'shared');
     });
   });
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { compileAssemblyScript, wasmModuleText, type MemoryKind } from '../../src/backend/assembly/build.js';
+import { compileAssemblyScript, wasmModuleText } from '../../src/backend/assembly/build.js';
+
+/** What a module imports its memory as: an ordinary memory, or a shared one (`withSharedMemory`). */
+export type MemoryKind = 'plain' | 'shared';
 
 /** Section ids of a wasm binary (1 type, 2 import, 3 function, 5 memory, 6 global, 7 export, 10 code, 11 data, 12 data count). */
 export function sectionIds(bytes: Uint8Array): number[] {
@@ -22,8 +25,8 @@ export function sectionIds(bytes: Uint8Array): number[] {
 }
 
 /** The committed module `target` is exactly what compiling `source` gives (binary and file text), for the build's memory kind (plain unless it says shared). */
-export async function expectBuiltFromSource(build: { target: URL; source: string; name: string; memory?: MemoryKind }, committed: Uint8Array): Promise<void> {
-  const fresh = await compileAssemblyScript(fileURLToPath(new URL(build.source, build.target)), build.memory ?? 'plain');
+export async function expectBuiltFromSource(build: { target: URL; source: string; name: string }, committed: Uint8Array): Promise<void> {
+  const fresh = await compileAssemblyScript(fileURLToPath(new URL(build.source, build.target)));
   expect(Buffer.from(fresh).equals(Buffer.from(committed))).toBe(true);
   expect(readFileSync(build.target, 'utf8')).toBe(wasmModuleText(build.name, build.source, fresh));
 }

@@ -23,16 +23,13 @@ const FLAGS = {
   noAssert: true,
 };
 
-/** What a module imports its memory as: an ordinary memory, or a shared one (up to 4 GiB) that several threads run the module on. */
-export type MemoryKind = 'plain' | 'shared';
-
 /**
- * The WebAssembly compiled from an AssemblyScript file (SIMD enabled; with `shared`, importing a
- * shared memory). A relative import (`import { load4 } from './simd'`) reads the `.as.ts` file of
+ * The WebAssembly compiled from an AssemblyScript file (SIMD enabled, importing a plain memory;
+ * `../wasm-binary.ts` declares it shared where a module runs on a shared heap). A relative import (`import { load4 } from './simd'`) reads the `.as.ts` file of
  * that name next to the source: helpers shared by several modules are compiled into each.
  */
-export async function compileAssemblyScript(source: string, memory: MemoryKind = 'plain'): Promise<Uint8Array> {
-  const flags = memory === 'shared' ? { ...FLAGS, sharedMemory: true, maximumMemory: 65536, enable: ['simd', 'threads'] } : { ...FLAGS, enable: ['simd'] };
+export async function compileAssemblyScript(source: string): Promise<Uint8Array> {
+  const flags = { ...FLAGS, enable: ['simd'] };
   const entry = basename(source).replace(/\.as\.ts$/, '.ts');
   // The flags as command-line arguments (true: the bare flag; a list: comma-separated).
   const argv = ['--outFile', 'binary', entry, ...Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(',') : String(v)]))];
@@ -63,21 +60,18 @@ export function wasmModuleText(name: string, source: string, binary: Uint8Array)
 }
 
 /** Compiles `source` (a path relative to `target`'s folder) into the module `target`. */
-export async function buildWasm(target: URL, source: string, name: string, memory: MemoryKind = 'plain'): Promise<void> {
-  const binary = await compileAssemblyScript(fileURLToPath(new URL(source, target)), memory);
+export async function buildWasm(target: URL, source: string, name: string): Promise<void> {
+  const binary = await compileAssemblyScript(fileURLToPath(new URL(source, target)));
   writeFileSync(target, wasmModuleText(name, source, binary));
   console.log(`wrote ${fileURLToPath(target)} (${binary.length} bytes of WebAssembly)`);
 }
 
 /** Where the core's kernels are built: the matrix product, Adam, the dense layers' bias + tanh and the diagonal Normal's kernels. */
 export const GEMM_WASM = { target: new URL('../gemm-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_WASM_BASE64' };
-/** The same product on a shared memory, for the threads that split one product between them (`../gemm-threads.ts`). */
-export const GEMM_SHARED_WASM = { target: new URL('../gemm-shared-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_SHARED_WASM_BASE64', memory: 'shared' as const };
 export const ADAM_WASM = { target: new URL('../adam-wasm.ts', import.meta.url), source: './assembly/adam.as.ts', name: 'ADAM_WASM_BASE64' };
 export const BIAS_TANH_WASM = { target: new URL('../bias-tanh-wasm.ts', import.meta.url), source: './assembly/bias-tanh.as.ts', name: 'BIAS_TANH_WASM_BASE64' };
 export const NORMAL_WASM = { target: new URL('../normal-wasm.ts', import.meta.url), source: './assembly/normal.as.ts', name: 'NORMAL_WASM_BASE64' };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const builds: { target: URL; source: string; name: string; memory?: MemoryKind }[] = [GEMM_WASM, GEMM_SHARED_WASM, ADAM_WASM, BIAS_TANH_WASM, NORMAL_WASM];
-  for (const w of builds) await buildWasm(w.target, w.source, w.name, w.memory);
+  for (const w of [GEMM_WASM, ADAM_WASM, BIAS_TANH_WASM, NORMAL_WASM]) await buildWasm(w.target, w.source, w.name);
 }
