@@ -1,6 +1,6 @@
 import { decodeBase64 } from './base64.js';
 import { GEMM_WASM_BASE64 } from './gemm-wasm.js';
-import { CHUNKS_PER_THREAD, helperKernel, helperPool, holdHelpers, stopHelpers } from './helper-threads.js';
+import { guidedBounds, helperKernel, helperPool, holdHelpers, stopHelpers } from './helper-threads.js';
 import type { WasmMemory } from './host-wasm.js';
 import { kernelThreads } from './kernel-threads.js';
 import { isSharedMemory } from './shared-heap.js';
@@ -119,12 +119,11 @@ function runSplit(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmD
   const panels = Math.ceil(dims.n / 8);
   const pool = helperPool();
   if (inPlace && panels >= MIN_CHUNKED_PANELS) {
-    // Chunks of column panels taken by whichever thread is free; each packs its panels into the one work area at their own offsets.
+    // Chunks of column panels (guided: large first, small last) taken by whichever thread is free; each packs its panels into the one work area at their own offsets.
     if (!pool.ensure(threads - 1, inPlace.memory)) return false;
     side = undefined;
-    const size = Math.max(1, Math.ceil(panels / (CHUNKS_PER_THREAD * threads)));
     const args = [a.byteOffset, b.byteOffset, c.byteOffset, inPlace.work, dims.m, dims.k, dims.n, dims.transA ? 1 : 0, dims.transB ? 1 : 0, 0, dims.m, 0, panels];
-    pool.runChunked(GEMM_PART, args, 11, [0, panels], size, runHereArgs, 'VaekitMatMul');
+    pool.runChunked(GEMM_PART, args, 11, guidedBounds(0, panels, threads), runHereArgs, 'VaekitMatMul');
     return true;
   }
   const blocks = splitBlocks(dims.m, dims.n, threads);

@@ -55,22 +55,22 @@ const TAG = 10; // the board job's tag
 const ARGS_BYTE = 64;
 const CONTROL_BYTES = ARGS_BYTE + MAX_ARGS * 8;
 
-// The board: one job shared by every thread, taken a chunk at a time (Int32 slots, then the
-// float64 argument template from byte ARGS_BYTE). Chunk c of the range [START, END) covers
-// [START + c·SIZE, min(START + (c+1)·SIZE, END)) and goes into arguments LO and LO + 1.
+// The board: one job shared by every thread, taken a chunk at a time (Int32 slots, the float64
+// argument template from byte ARGS_BYTE, then the chunks' bounds as int32 from BOUNDS_BYTE). Chunk
+// c covers [bounds[c], bounds[c + 1]), which go into arguments LO and LO + 1.
 const B_KERNEL = 0;
 const B_ARGC = 1;
 const B_LO = 2;
-const B_START = 3;
-const B_END = 4;
-const B_SIZE = 5;
-const B_COUNT = 6; // number of chunks
-const B_NEXT = 7; // TAG·2¹⁶ + the next chunk: a chunk is taken by compare-and-swap while the tag is the job's
-const B_DONE = 8; // chunks finished
-const B_ERROR = 9; // 1 if a chunk threw
-/** Tags run 1 … 2¹⁵ − 1 (so that TAG·2¹⁶ + chunk stays a positive int32); chunks per job at most 2¹⁶ − 1. */
+const B_COUNT = 3; // number of chunks
+const B_NEXT = 4; // TAG·2¹⁶ + the next chunk: a chunk is taken by compare-and-swap while the tag is the job's
+const B_DONE = 5; // chunks finished
+const B_ERROR = 6; // 1 if a chunk threw
+/** Tags run 1 … 2¹⁵ − 1 (so that TAG·2¹⁶ + chunk stays a positive int32). */
 const MAX_TAG = 0x7fff;
-const MAX_CHUNKS = 0xffff;
+/** The most chunks a board job has. */
+const MAX_CHUNKS = 64;
+const BOUNDS_BYTE = CONTROL_BYTES;
+const BOARD_BYTES = BOUNDS_BYTE + (MAX_CHUNKS + 1) * 4;
 
 /** The helper's code (CommonJS, evaluated in the worker; no imports but Node's). */
 const HELPER_SOURCE = `
@@ -80,6 +80,7 @@ const ctl = new Int32Array(control);
 const args = new Float64Array(control, ${ARGS_BYTE}, ${MAX_ARGS});
 const board = new Int32Array(boardBuffer, 0, ${ARGS_BYTE / 4});
 const template = new Float64Array(boardBuffer, ${ARGS_BYTE}, ${MAX_ARGS});
+const bounds = new Int32Array(boardBuffer, ${BOUNDS_BYTE}, ${MAX_CHUNKS + 1});
 const instances = modules.map((bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports);
 const fns = kernels.map(([m, name]) => instances[m][name]);
 Atomics.store(ctl, ${READY}, 1);
@@ -106,8 +107,8 @@ for (;;) {
       if (Atomics.compareExchange(board, ${B_NEXT}, w, w + 1) !== w) continue;
       const a = Array.from(template.subarray(0, board[${B_ARGC}]));
       const lo = board[${B_LO}];
-      a[lo] = board[${B_START}] + c * board[${B_SIZE}];
-      a[lo + 1] = Math.min(a[lo] + board[${B_SIZE}], board[${B_END}]);
+      a[lo] = bounds[c];
+      a[lo + 1] = bounds[c + 1];
       try { fns[board[${B_KERNEL}]](...a); } catch (e) { Atomics.store(board, ${B_ERROR}, 1); }
       Atomics.add(board, ${B_DONE}, 1);
       Atomics.notify(board, ${B_DONE});
@@ -190,9 +191,10 @@ export class HelperPool {
   /** Why threads could not start (then every kernel runs on this thread). */
   private failed?: string;
   /** The board every helper takes chunks from (`runChunked`). */
-  private readonly boardBuffer = new SharedArrayBuffer(CONTROL_BYTES);
+  private readonly boardBuffer = new SharedArrayBuffer(BOARD_BYTES);
   private readonly board = new Int32Array(this.boardBuffer, 0, ARGS_BYTE / 4);
   private readonly template = new Float64Array(this.boardBuffer, ARGS_BYTE, MAX_ARGS);
+  private readonly bounds = new Int32Array(this.boardBuffer, BOUNDS_BYTE, MAX_CHUNKS + 1);
   private tag = 0;
   /** Chunks of board jobs computed by this thread and by the helpers. */
   chunksHere = 0;
@@ -275,24 +277,22 @@ export class HelperPool {
   }
 
   /**
-   * Runs kernel `kernel` over the range [start, end) in chunks of `size` taken by whichever
-   * thread is free — this one (through `here`) and every helper — and returns when all are done:
-   * chunk c gets `args` with arguments `lo` and `lo + 1` set to its part of the range. A late or
-   * descheduled helper takes fewer chunks (or none), so no thread waits for another beyond the
-   * chunk it is computing. Chunks must write disjoint memory; each chunk is computed alike
-   * whichever thread takes it. Needs `ensure` first.
+   * Runs kernel `kernel` in the chunks [bounds[c], bounds[c + 1]) taken by whichever thread is
+   * free — this one (through `here`) and every helper — and returns when all are done: chunk c
+   * gets `args` with arguments `lo` and `lo + 1` set to its bounds. A late or descheduled helper
+   * takes fewer chunks (or none), so no thread waits for another beyond the chunk it is computing
+   * (hence `guidedBounds`: smaller chunks last). Chunks must write disjoint memory; each chunk is
+   * computed alike whichever thread takes it. Needs `ensure` first.
    */
-  runChunked(kernel: number, args: readonly number[], lo: number, [start, end]: readonly [number, number], size: number, here: (args: number[]) => void, what: string): void {
-    const count = Math.ceil((end - start) / size);
-    if (args.length > MAX_ARGS || lo + 1 >= args.length || count > MAX_CHUNKS || !(size >= 1)) throw new Error(`${what}: a board job of ${count} chunks over arguments ${lo}, ${lo + 1} of ${args.length}`);
+  runChunked(kernel: number, args: readonly number[], lo: number, bounds: readonly number[], here: (args: number[]) => void, what: string): void {
+    const count = bounds.length - 1;
+    if (args.length > MAX_ARGS || lo + 1 >= args.length || count < 1 || count > MAX_CHUNKS) throw new Error(`${what}: a board job of ${count} chunks over arguments ${lo}, ${lo + 1} of ${args.length}`);
     const board = this.board;
     this.template.set(args);
     board[B_KERNEL] = kernel;
     board[B_ARGC] = args.length;
     board[B_LO] = lo;
-    board[B_START] = start;
-    board[B_END] = end;
-    board[B_SIZE] = size;
+    this.bounds.set(bounds);
     board[B_COUNT] = count;
     board[B_ERROR] = 0;
     Atomics.store(board, B_DONE, 0);
@@ -314,8 +314,8 @@ export class HelperPool {
       const c = w & 0xffff;
       if (c >= count) break;
       if (Atomics.compareExchange(board, B_NEXT, w, w + 1) !== w) continue;
-      a[lo] = start + c * size;
-      a[lo + 1] = Math.min(a[lo]! + size, end);
+      a[lo] = bounds[c]!;
+      a[lo + 1] = bounds[c + 1]!;
       here(a);
       mine++;
       Atomics.add(board, B_DONE, 1);
@@ -439,17 +439,32 @@ export function holdHelpers(on: boolean): void {
 }
 
 /**
- * Runs kernel `kernel` (`helperKernel`) over [start, end) in chunks of `size` on the shared
- * `memory`, taken by this thread (through `here`) and `threads − 1` helpers as each is free
- * (`HelperPool.runChunked`: arguments `lo` and `lo + 1` of `args` get each chunk's range). False
- * (nothing done) when helpers are unavailable. `what` names the kernel in errors.
+ * Bounds of chunks of [start, end) for `threads` threads, guided: each chunk is 1/(2·threads) of
+ * what is left (at least `minChunk`), so the first chunks are large (few calls) and the last small
+ * (a thread that finishes first waits for little); starts at multiples of `quantum` from `start`
+ * (a kernel's vector loop then groups elements as in one call). At most 64 chunks.
  */
-export function runChunks(memory: WasmMemory, threads: number, kernel: number, args: readonly number[], lo: number, range: readonly [number, number], size: number, here: (args: number[]) => void, what: string): boolean {
-  const pool = helperPool();
-  if (threads < 2 || !pool.ensure(threads - 1, memory)) return false;
-  pool.runChunked(kernel, args, lo, range, size, here, what);
-  return true;
+export function guidedBounds(start: number, end: number, threads: number, quantum = 1, minChunk = 1): number[] {
+  const bounds = [start];
+  let min = Math.max(minChunk, quantum, Math.ceil((end - start) / MAX_CHUNKS));
+  min = quantum * Math.ceil(min / quantum);
+  for (let at = start; at < end; ) {
+    const size = Math.max(min, quantum * Math.ceil((end - at) / (2 * threads) / quantum));
+    at = Math.min(end, at + size);
+    bounds.push(at);
+  }
+  return bounds;
 }
 
-/** Chunks per thread a split kernel aims at: enough for a late helper's share to be taken over, few enough that a chunk's call costs little. */
-export const CHUNKS_PER_THREAD = 4;
+/**
+ * Runs kernel `kernel` (`helperKernel`) in the chunks `bounds` (`guidedBounds`) on the shared
+ * `memory`, taken by this thread (through `here`) and `threads − 1` helpers as each is free
+ * (`HelperPool.runChunked`: arguments `lo` and `lo + 1` of `args` get each chunk's bounds). False
+ * (nothing done) when helpers are unavailable. `what` names the kernel in errors.
+ */
+export function runChunks(memory: WasmMemory, threads: number, kernel: number, args: readonly number[], lo: number, bounds: readonly number[], here: (args: number[]) => void, what: string): boolean {
+  const pool = helperPool();
+  if (threads < 2 || !pool.ensure(threads - 1, memory)) return false;
+  pool.runChunked(kernel, args, lo, bounds, here, what);
+  return true;
+}

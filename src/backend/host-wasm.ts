@@ -9,7 +9,9 @@
  * Such a module must own no memory of its own (no data segments, no allocator): everything it
  * writes is an output or the float64 work area the caller allocates (`HostKernel.workspace`).
  */
-import { isSharedMemory } from './shared-heap.js';
+import { guidedBounds, helperKernel, runChunks } from './helper-threads.js';
+import { kernelThreads } from './kernel-threads.js';
+import { inPlaceHeap, isSharedMemory } from './shared-heap.js';
 import { withSharedMemory } from './wasm-binary.js';
 
 type View = Float32Array | Float64Array;
@@ -75,6 +77,29 @@ export class HostWasm {
   /** Calls export `fn` on `memory` with `args` as they are (byte offsets into `memory` and numbers). */
   call(fn: string, memory: WasmMemory, args: readonly number[]): void {
     this.exportsFor(memory)[fn]!(...args);
+  }
+
+  /**
+   * `run` split over the kernel threads where `memory` is a shared heap (`./shared-heap.ts`) and
+   * there are two or more: export `fn` takes a range of the work as `numbers[lo]`, `numbers[lo +
+   * 1]` (rows, columns or elements, whatever `fn` splits by); chunks of `range` (`guidedBounds`:
+   * starts at multiples of `quantum`, at least `minChunk` long) go to whichever thread is free
+   * (`./helper-threads.ts`). `fn` must give the same bits for any split (each chunk writes its own
+   * part of the outputs; shared work-area contents written alike by every chunk). False — nothing
+   * done, call `run` — when it does not split (no shared heap, one thread, a range shorter than two
+   * minimal chunks, helpers unavailable).
+   */
+  runSplit(fn: string, memory: WasmMemory | undefined, arrays: { inputs: readonly View[]; outputs: readonly View[]; work: Float64Array }, numbers: readonly number[], lo: number, range: readonly [number, number], quantum: number, minChunk: number): boolean {
+    const threads = kernelThreads();
+    const [start, end] = range;
+    if (!memory || threads < 2 || !inPlaceHeap(memory) || end - start < 2 * Math.max(minChunk, quantum)) return false;
+    const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
+    for (const a of all) {
+      if (!inMemory(a, memory)) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
+    }
+    const args = [...all.map((a) => a.byteOffset), ...numbers];
+    const bounds = guidedBounds(start, end, threads, quantum, minChunk);
+    return runChunks(memory, threads, helperKernel(this.bytes, fn), args, all.length + lo, bounds, (a) => this.call(fn, memory, a), fn);
   }
 
   /**

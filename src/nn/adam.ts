@@ -3,18 +3,14 @@ import { ADAM_WASM_BASE64 } from '../backend/adam-wasm.js';
 import { hostKernelAvailable, registerHostKernel, runHostKernel } from '../backend/host-kernel.js';
 import { HostWasm } from '../backend/host-wasm.js';
 import { decodeBase64 } from '../backend/base64.js';
-import { CHUNKS_PER_THREAD, helperKernel, runChunks } from '../backend/helper-threads.js';
-import { kernelThreads } from '../backend/kernel-threads.js';
-import { inPlaceHeap } from '../backend/shared-heap.js';
 
 const ADAM_KERNEL = 'VaekitAdam';
 
-const ADAM_BYTES = decodeBase64(ADAM_WASM_BASE64);
-const wasm = new HostWasm(ADAM_BYTES, {});
-/** The update as a helper-thread kernel (split by ranges on a shared heap). */
-const ADAM_PART = helperKernel(ADAM_BYTES, 'adamRange');
+const wasm = new HostWasm(decodeBase64(ADAM_WASM_BASE64), {});
 /** Variables of at least this many elements are updated on every kernel thread (measured: a 40,000-element update takes ≈ 60 µs on one thread). */
 export const MIN_SPLIT_ELEMENTS = 16384;
+/** The smallest chunk of a split update (≈ 2 µs of work: a chunk's call and hand-off cost about 1). */
+const MIN_CHUNK_ELEMENTS = 1024;
 
 /**
  * One Adam update of one variable as a host kernel (wasm, cpu) in WebAssembly SIMD
@@ -36,12 +32,7 @@ registerHostKernel({
     const n = inputs[0]!.length;
     const numbers = [attrs.b1!, attrs.c1!, attrs.b2!, attrs.c2!, attrs.alpha!, attrs.eps!];
     // On a shared heap a large variable's update is split over the kernel threads in chunks of elements (the same bits).
-    const threads = kernelThreads();
-    if (memory && inPlaceHeap(memory) && threads > 1 && n >= MIN_SPLIT_ELEMENTS) {
-      const args = [...[...inputs, ...outputs].map((a) => a.byteOffset), work.byteOffset, 0, n, ...numbers];
-      const size = 4 * Math.ceil(n / (4 * CHUNKS_PER_THREAD * threads));
-      if (runChunks(memory, threads, ADAM_PART, args, 8, [0, n], size, (a) => wasm.call('adamRange', memory, a), ADAM_KERNEL)) return;
-    }
+    if (n >= MIN_SPLIT_ELEMENTS && wasm.runSplit('adamRange', memory, { inputs, outputs, work }, [0, n, ...numbers], 0, [0, n], 4, MIN_CHUNK_ELEMENTS)) return;
     wasm.run('adam', memory, { inputs, outputs, work }, [n, ...numbers]);
   },
 });

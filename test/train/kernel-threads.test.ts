@@ -30,7 +30,7 @@ const encoders: Record<string, { type: string; [k: string]: unknown }> = {
 const model = (encoder: { type: string }) => ({ latentDim: 8, dataDim: DIM, encoder, prior: { type: 'standard-normal' }, likelihood: { type: 'bernoulli', hidden: [200] }, seed: 3 });
 
 /** Trains a fresh model for 2 epochs of 3 steps with `threads` kernel threads: its weights (in variable order), the epochs' bounds, and how many products used a helper thread (split, or run beside one here). */
-async function run(encoder: { type: string }, threads: number): Promise<{ weights: Float32Array[]; bounds: number[]; split: number; vae: Vae }> {
+async function run(encoder: { type: string }, threads: number): Promise<{ weights: Float32Array[]; bounds: number[]; split: number; chunks: number; vae: Vae }> {
   setKernelThreads(threads);
   try {
     const vae = createVae(model(encoder));
@@ -39,8 +39,9 @@ async function run(encoder: { type: string }, threads: number): Promise<{ weight
     const h = await train(vae, data, { epochs: 2, batchSize: BATCH, seed: 11, syncEvery: 1, quiet: true, progress: false });
     const after = gemmThreadStats();
     const split = after.splitProducts - before.splitProducts + after.sideProducts - before.sideProducts;
+    const chunks = after.chunksHere + after.chunksHelped - before.chunksHere - before.chunksHelped;
     const weights = vae.variables().map((v) => v.variable.dataSync() as Float32Array);
-    return { weights, bounds: h.epochs.map((e) => e.trainBound), split, vae };
+    return { weights, bounds: h.epochs.map((e) => e.trainBound), split, chunks, vae };
   } finally {
     setKernelThreads(null);
   }
@@ -57,6 +58,10 @@ describe('training with kernel threads', () => {
       expect(gemmThreadsUnavailable()).toBeUndefined();
       // 6 steps, each with at least the two wide layers' forward products split and two gradient products on a helper (dW₁ split; dW₂ beside dH).
       expect(two.split).toBeGreaterThanOrEqual(6 * 4);
+      // On wasm's shared heap every split runs in chunks: the products, and Adam, bias + tanh and
+      // the Bernoulli likelihood (at least ~2 chunks each of ≥ 9 kernels a step); on cpu none do.
+      if (tf.getBackend() === 'wasm') expect(two.chunks).toBeGreaterThanOrEqual(6 * 9 * 2);
+      else expect(two.chunks).toBe(0);
       expect(two.weights.length).toBe(one.weights.length);
       two.weights.forEach((w, i) => {
         let differ = 0;

@@ -147,10 +147,15 @@ function setConstants(c: usize): void {
 
 /** out[n] = −Σ_p [max(l, 0) − x·l + log(1 + e^−|l|)] (`work`: CONSTANTS slots). */
 export function forward(l: usize, x: usize, out: usize, work: usize, n: i32, b: i32, p: i32): void {
+  forwardRows(l, x, out, work, n, b, p, 0, n);
+}
+
+/** `forward` for rows r0 … r1 − 1 only (threads take ranges of rows: the same bits). Every call writes the same constants into `work`. */
+export function forwardRows(l: usize, x: usize, out: usize, work: usize, n: i32, b: i32, p: i32, r0: i32, r1: i32): void {
   setConstants(work);
   const p4 = p & ~3;
   const zero = f32x4.splat(0);
-  for (let row = 0; row < n; row++) {
+  for (let row = r0; row < r1; row++) {
     const pl = l + (<usize>(row * p) << 2);
     const px = x + (<usize>((row % b) * p) << 2);
     let acc = zero;
@@ -172,10 +177,15 @@ export function forward(l: usize, x: usize, out: usize, work: usize, n: i32, b: 
 
 /** dl[n, p] = dy[n]·(x − σ(l)), σ(l) = 1/(1 + e^−l) (`work`: the constants, as in `forward`). */
 export function backward(l: usize, x: usize, dy: usize, dl: usize, work: usize, n: i32, b: i32, p: i32): void {
+  backwardRows(l, x, dy, dl, work, n, b, p, 0, n);
+}
+
+/** `backward` for rows r0 … r1 − 1 only (the same bits). */
+export function backwardRows(l: usize, x: usize, dy: usize, dl: usize, work: usize, n: i32, b: i32, p: i32, r0: i32, r1: i32): void {
   setConstants(work);
   const p4 = p & ~3;
   const zero = f32x4.splat(0);
-  for (let row = 0; row < n; row++) {
+  for (let row = r0; row < r1; row++) {
     const pl = l + (<usize>(row * p) << 2);
     const px = x + (<usize>((row % b) * p) << 2);
     const pd = dl + (<usize>(row * p) << 2);

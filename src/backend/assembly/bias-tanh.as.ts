@@ -49,30 +49,43 @@ function setConstants(c: usize): void {
 
 /** y[i, j] = tanh(x[i, j] + b[j]) for x [m, n] (`work`: CONSTANTS slots). */
 export function forward(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32): void {
+  forwardColumns(x, b, y, work, m, n, 0, n);
+}
+
+/**
+ * `forward` in columns j0 … j1 − 1 only (threads take ranges of columns: the same bits; j0 a
+ * multiple of 4). Every call writes the same constants into `work`.
+ */
+export function forwardColumns(x: usize, b: usize, y: usize, work: usize, m: i32, n: i32, j0: i32, j1: i32): void {
   setConstants(work);
-  const n4 = n & ~3;
+  const n4 = j0 + ((j1 - j0) & ~3);
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n4; j += 4) v128.store(at(y, row + j), tanh4(f32x4.add(v128.load(at(x, row + j)), v128.load(at(b, j))), work));
-    if (n4 < n) store4(y, row + n4, tanh4(f32x4.add(load4(x, row + n4, n - n4), load4(b, n4, n - n4)), work), n - n4);
+    for (let j = j0; j < n4; j += 4) v128.store(at(y, row + j), tanh4(f32x4.add(v128.load(at(x, row + j)), v128.load(at(b, j))), work));
+    if (n4 < j1) store4(y, row + n4, tanh4(f32x4.add(load4(x, row + n4, j1 - n4), load4(b, n4, j1 - n4)), work), j1 - n4);
   }
 }
 
 /** dx[i, j] = dy[i, j]·(1 − y[i, j]²) (float32, in this order) and db[j] = Σ_i dx[i, j] in i order (`work` unused). */
 export function backward(y: usize, dy: usize, dx: usize, db: usize, work: usize, m: i32, n: i32): void {
+  backwardColumns(y, dy, dx, db, work, m, n, 0, n);
+}
+
+/** `backward` in columns j0 … j1 − 1 only (each db[j] still sums its column in i order: the same bits; j0 a multiple of 4). */
+export function backwardColumns(y: usize, dy: usize, dx: usize, db: usize, work: usize, m: i32, n: i32, j0: i32, j1: i32): void {
   const one = f32x4.splat(1);
-  const n4 = n & ~3;
-  for (let j = 0; j < n; j += 4) store4(db, j, f32x4.splat(0), min(4, n - j));
+  const n4 = j0 + ((j1 - j0) & ~3);
+  for (let j = j0; j < j1; j += 4) store4(db, j, f32x4.splat(0), min(4, j1 - j));
   for (let i = 0; i < m; i++) {
     const row = i * n;
-    for (let j = 0; j < n4; j += 4) {
+    for (let j = j0; j < n4; j += 4) {
       const yv = v128.load(at(y, row + j));
       const d = f32x4.mul(v128.load(at(dy, row + j)), f32x4.sub(one, f32x4.mul(yv, yv)));
       v128.store(at(dx, row + j), d);
       v128.store(at(db, j), f32x4.add(v128.load(at(db, j)), d));
     }
-    if (n4 < n) {
-      const count = n - n4;
+    if (n4 < j1) {
+      const count = j1 - n4;
       const yv = load4(y, row + n4, count);
       const d = f32x4.mul(load4(dy, row + n4, count), f32x4.sub(one, f32x4.mul(yv, yv)));
       store4(dx, row + n4, d, count);

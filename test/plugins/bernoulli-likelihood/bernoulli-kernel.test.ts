@@ -64,7 +64,7 @@ describe('Bernoulli log-likelihood kernel', () => {
   it('owns no memory: imports only its memory, has no memory, data or global sections', () => {
     expectNoOwnMemory(binary, ['env.memory:memory']);
     const exports = (WA.Module.exports(new WA.Module(binary)) as { name: string }[]).map((e) => e.name).sort();
-    expect(exports).toEqual(['backward', 'forward']);
+    expect(exports).toEqual(['backward', 'backwardRows', 'forward', 'forwardRows']);
   });
 
   for (const backend of ['wasm', 'cpu']) {
