@@ -308,6 +308,8 @@ export class HelperPool {
       Atomics.notify(h.ctl, SEQ);
     }
     let mine = 0;
+    // A chunk that throws here is counted done like a helper's, and the error rethrown once no helper works on the job any more.
+    let failure: unknown;
     const a = Array.from(args);
     for (;;) {
       const w = Atomics.load(board, B_NEXT);
@@ -316,7 +318,11 @@ export class HelperPool {
       if (Atomics.compareExchange(board, B_NEXT, w, w + 1) !== w) continue;
       a[lo] = bounds[c]!;
       a[lo + 1] = bounds[c + 1]!;
-      here(a);
+      try {
+        here(a);
+      } catch (e) {
+        failure ??= e;
+      }
       mine++;
       Atomics.add(board, B_DONE, 1);
     }
@@ -332,6 +338,7 @@ export class HelperPool {
     }
     this.chunksHere += mine;
     this.chunksHelped += count - mine;
+    if (failure !== undefined) throw failure;
     if (board[B_ERROR] === 1) throw new Error(`${what}: a helper thread failed on its part`);
   }
 

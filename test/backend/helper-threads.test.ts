@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { guidedBounds } from '../../src/backend/helper-threads.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tf } from '../../plugins/index.js';
+import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
+import { decodeBase64 } from '../../src/backend/base64.js';
+import { guidedBounds, helperKernel, helperPool, runChunks, stopHelpers } from '../../src/backend/helper-threads.js';
+import { hostHeap } from '../../src/backend/host-kernel.js';
+import { HostWasm } from '../../src/backend/host-wasm.js';
+import { isSharedMemory } from '../../src/backend/shared-heap.js';
+import { useWasmBackend } from '../support/on-wasm.js';
 
 // The helper pool's chunk schedule. The pool running kernels: test/backend/gemm-threads.test.ts
 // (products, with the helpers held), test/nn/adam.test.ts (Adam in chunks).
@@ -28,5 +35,43 @@ describe('guidedBounds', () => {
       }
     }
     expect(guidedBounds(0, 25, 2)).toEqual([0, 7, 12, 16, 19, 21, 22, 23, 24, 25]);
+  });
+});
+
+describe('a job run in chunks over the helpers', () => {
+  useWasmBackend();
+  afterAll(async () => {
+    await stopHelpers();
+  });
+
+  it('rethrows a chunk that failed here or on a helper once every chunk is done, and the pool runs the next job', () => {
+    const memory = hostHeap()!;
+    expect(isSharedMemory(memory)).toBe(true);
+    const bytes = decodeBase64(ADAM_WASM_BASE64);
+    const kernel = helperKernel(bytes, 'adamRange');
+    const host = new HostWasm(bytes, {});
+    const here = (a: readonly number[]) => host.call('adamRange', memory, a);
+    const numbers = [0.9, 0.1, 0.999, 0.001, -0.01, 1e-7];
+    // Pointers past the end of the heap: every chunk traps, wherever it runs.
+    const beyond = memory.buffer.byteLength + 65536;
+    const bad = [...Array(8).fill(beyond), 0, 0, ...numbers];
+    const bounds = guidedBounds(0, 4096, 2, 4, 256);
+    const before = helperPool().chunksHere + helperPool().chunksHelped;
+    expect(() => runChunks(memory, 2, kernel, bad, 8, bounds, here, 'test kernel')).toThrow(/out of bounds|helper thread failed/);
+    expect(helperPool().chunksHere + helperPool().chunksHelped - before).toBe(bounds.length - 1);
+    // The next job runs: Adam on real arrays, in chunks, gives one call's values.
+    const n = 4096;
+    const [x, m, v, g] = [1, 2, 3, 4].map((s) => tf.randomUniform([n], -1, 1, 'float32', s));
+    const run = (split: boolean) =>
+      tf.tidy(() => {
+        const outs = [0, 1, 2].map(() => tf.zeros([n]).add(0));
+        const views = [x!, m!, v!, g!, ...outs].map((t) => (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(t as unknown as tf.TensorInfo));
+        const args = [...views.map((a) => a.byteOffset), 0, 0, n, ...numbers];
+        if (split) expect(runChunks(memory, 2, kernel, args, 8, bounds, here, 'test kernel')).toBe(true);
+        else here(args.map((a, i) => (i === 8 ? 0 : i === 9 ? n : a)));
+        return outs.map((o) => Array.from(o.dataSync()));
+      });
+    expect(run(true)).toEqual(run(false));
+    tf.dispose([x!, m!, v!, g!]);
   });
 });
