@@ -71,9 +71,10 @@ export function inPlaceHeap(memory: { readonly buffer: ArrayBufferLike } | undef
 }
 
 /**
- * For A/B benches (`AB=in-place npx tsx bench/kernel-threads-ab.ts`): `false` makes the kernels treat a shared heap as if
- * it were not shared — products split on copies with side-by-side gradient products, Adam on one
- * thread — as before the heap was shared; `true` (the default) restores in-place work.
+ * For A/B benches (`AB=in-place npx tsx bench/kernel-threads-ab.ts`): `false` makes the kernels
+ * treat a shared heap as if it were not shared — products split on copies with side-by-side
+ * gradient products, Adam, bias + tanh and the Bernoulli likelihood on one thread — as before the
+ * heap was shared; `true` (the default) restores in-place work.
  */
 export function setInPlaceKernels(on: boolean): void {
   inPlaceOn = on;

@@ -44,7 +44,7 @@ function packSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: 
   return Math.ceil((k * Math.ceil(n / 8) * 8) / 2);
 }
 
-/** A packing area for each kernel thread (a product split in place on a shared heap gives each thread its own). */
+/** A packing area for each kernel thread (a product split in place by rows gives each thread its own; in chunks of panels they share the first). */
 function splitPackSpace(a: readonly number[], b: readonly number[], ta: boolean, tb: boolean): number {
   return packSpace(a, b, ta, tb) * kernelThreads();
 }
@@ -130,11 +130,11 @@ type Product = [tf.Tensor2D, tf.Tensor2D, boolean, boolean];
 
 /**
  * The two products of a gradient, dA and dB, as the tape asks for them: dA first (when A needs
- * a gradient) then dB. With two kernel threads and a dB large enough, asking for dA starts dB on
- * the helper thread and computes dA here; asking for dB then collects the helper's result
- * (`GEMM_PAIR_KERNEL`, `GEMM_SIDE_KERNEL`; the same bits as `gemm`, every element computed alike).
- * Otherwise (dB asked alone, one thread, small products) each is `gemm`, split over the threads
- * where large. The products have no gradients of their own on the side-by-side path; second
+ * a gradient) then dB. With two kernel threads, a heap that is not shared (cpu) and a dB large
+ * enough, asking for dA starts dB on the helper thread and computes dA here; asking for dB then
+ * collects the helper's result (`GEMM_PAIR_KERNEL`, `GEMM_SIDE_KERNEL`; the same bits as `gemm`,
+ * every element computed alike). Otherwise (a shared heap, dB asked alone, one thread, small
+ * products) each is `gemm`, split over the threads where large. The products have no gradients of their own on the side-by-side path; second
  * derivatives through `gemm` take the plain path (the tape is recording then).
  */
 function gradientProducts(da: Product, db: Product): { a: () => tf.Tensor; b: () => tf.Tensor } {
