@@ -11,9 +11,11 @@ import { isSharedMemory } from './shared-heap.js';
  * (`assembly/gemm.as.ts`) on one shared memory.
  *
  * Where tfjs-wasm's heap is itself shared (in Node: `shared-heap.ts`), the helpers run on that
- * heap: a call hands each helper its block of C (a range of column panels, or of rows;
- * `splitBlocks`) with the tensors' own offsets and a packing area of its own in the kernel's
- * work area, computes the first block here, and waits — nothing is copied. Otherwise (a heap
+ * heap, on the tensors' own offsets — nothing is copied: C is cut into chunks of column panels
+ * (`guidedBounds`) that this thread and the helpers take as each is free, each packing its
+ * panels into the kernel's one work area at their own offsets; a product with fewer than 8
+ * panels is split by rows, one block per thread (`splitBlocks`), each with a packing area of its
+ * own. Otherwise (a heap
  * that is not shared: the cpu backend) a call copies A and B into a shared memory of the helpers'
  * own and copies their blocks of C back after (on the 2-core machine a split 100×784×200 product
  * then took 0.62× the one-thread time, a 1000×784×200 one 0.56×: `npx tsx
@@ -26,7 +28,7 @@ import { isSharedMemory } from './shared-heap.js';
 /** Products smaller than this (M·K·N multiply-adds; 2²¹ ≈ 2.1 M) run on this thread: measured on 2 cores, a split 100×200×50 product (1 M) gains nothing, a 100×200×200 one (4 M) takes 0.64× the time. */
 export const MIN_SPLIT_MACS = 1 << 21;
 
-/** Products split in place (on a shared heap, nothing copied) from this many multiply-adds (2¹⁹ ≈ 0.5 M). */
+/** Products split in place (on a shared heap, nothing copied) from this many multiply-adds (2¹⁹ ≈ 0.5 M; chosen below the smallest products of a batch-100 step, 1 M, without a measurement of its own). */
 export const MIN_SPLIT_IN_PLACE_MACS = 1 << 19;
 
 /** Products a helper runs beside this thread's (`startSideGemm`) only from this many multiply-adds (2¹⁹ ≈ 0.5 M): below, the copies cost about what they save. */

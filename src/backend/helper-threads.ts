@@ -5,8 +5,9 @@ import { withSharedMemory } from './wasm-binary.js';
 /**
  * Helper threads that run parts of vaekit's WebAssembly kernels on a shared memory, beside this
  * thread: the pool behind the kernel threads (`kernel-threads.ts`). Users: the split matrix
- * product (`gemm-threads.ts`) and, on a shared tfjs heap, the elementwise kernels split by
- * ranges (`splitKernel` below: Adam).
+ * product (`gemm-threads.ts`) and, on a shared tfjs heap, the kernels split by ranges of rows,
+ * columns or elements (`HostWasm.runSplit` through `runChunks` below: Adam, bias + tanh, the
+ * Bernoulli likelihood).
  *
  * A kernel is an export of a module (`helperKernel(bytes, name)`, its memory import declared
  * shared here). A helper is a `node:worker_threads` worker with no imports: it instantiates every
@@ -18,7 +19,9 @@ import { withSharedMemory } from './wasm-binary.js';
  * they are started when first needed and restarted when the memory changes or a kernel is
  * registered after they started.
  *
- * A job handed to a helper is claimed before it is computed (compare-and-swap on its job number):
+ * Two kinds of job. A board job (`runChunked`) is cut into chunks that this thread and every
+ * helper take as each is free. A job handed to one helper (`hand`) is claimed before it is
+ * computed (compare-and-swap on its job number):
  * when this thread needs a job that its helper has not yet claimed — the helper was descheduled,
  * which on a busy 2-core machine happens to a few percent of hand-offs and costs milliseconds
  * each — this thread claims it and computes it itself with the same module on the same memory (so
