@@ -19,9 +19,6 @@ export const BERNOULLI_LOG_PROB_KERNEL = 'VaekitBernoulliLogProb';
 export const BERNOULLI_LOG_PROB_GRAD_KERNEL = 'VaekitBernoulliLogProbGrad';
 
 const wasm = new HostWasm(decodeBase64(BERNOULLI_WASM_BASE64), {});
-/** Log-likelihoods (and gradients) of at least this many elements are split over the kernel threads on a shared heap. */
-const MIN_SPLIT_ELEMENTS = 16384;
-
 /** The module's vector constants (17 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
 export const BERNOULLI_CONSTANTS = 2 * 17;
 
@@ -40,7 +37,7 @@ registerHostKernel({
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const { n, b, p } = dims(shapes[0]!, shapes[1]!, BERNOULLI_LOG_PROB_KERNEL);
     // On a shared heap, large ones in chunks of rows over the kernel threads (each row's sum as in one call: the same bits).
-    if (n * p >= MIN_SPLIT_ELEMENTS && wasm.runSplit('forwardRows', memory, { inputs, outputs, work }, [n, b, p, 0, n], 3, [0, n], 1, Math.ceil(1024 / p))) return;
+    if (wasm.runSplit('forwardRows', memory, { inputs, outputs, work }, [n, b, p, 0, n], 3, [0, n], 1, p)) return;
     wasm.run('forward', memory, { inputs, outputs, work }, [n, b, p]);
   },
 });
@@ -56,7 +53,7 @@ registerHostKernel({
   workspace: () => BERNOULLI_CONSTANTS,
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const { n, b, p } = dims(shapes[0]!, shapes[1]!, BERNOULLI_LOG_PROB_GRAD_KERNEL);
-    if (n * p >= MIN_SPLIT_ELEMENTS && wasm.runSplit('backwardRows', memory, { inputs, outputs, work }, [n, b, p, 0, n], 3, [0, n], 1, Math.ceil(1024 / p))) return;
+    if (wasm.runSplit('backwardRows', memory, { inputs, outputs, work }, [n, b, p, 0, n], 3, [0, n], 1, p)) return;
     wasm.run('backward', memory, { inputs, outputs, work }, [n, b, p]);
   },
 });

@@ -124,7 +124,7 @@ function runSplit(a: Float32Array, b: Float32Array, c: Float32Array, dims: GemmD
     // Chunks of column panels (guided: large first, small last) taken by whichever thread is free; each packs its panels into the one work area at their own offsets.
     if (!pool.ensure(threads - 1, inPlace.memory)) return false;
     side = undefined;
-    const args = [a.byteOffset, b.byteOffset, c.byteOffset, inPlace.work, dims.m, dims.k, dims.n, dims.transA ? 1 : 0, dims.transB ? 1 : 0, 0, dims.m, 0, panels];
+    const args = partArgs([a.byteOffset, b.byteOffset, c.byteOffset, inPlace.work], dims, [0, dims.m, 0, panels]);
     pool.runChunked(GEMM_PART, args, 11, guidedBounds(0, panels, threads), runHereArgs, 'VaekitMatMul');
     return true;
   }
@@ -157,9 +157,14 @@ function own(): WasmMemory {
   return (ownMemory ??= new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true }));
 }
 
+/** `gemmPart`'s arguments: A, B, C and the packing area at the byte offsets `at`, the product's dimensions and flags, the block (q0 at index 11). */
+function partArgs(at: [number, number, number, number], dims: GemmDims, block: Block): number[] {
+  return [...at, dims.m, dims.k, dims.n, dims.transA ? 1 : 0, dims.transB ? 1 : 0, ...block];
+}
+
 /** Hands helper `j` the block `block` of the product with A, B, C and its packing area at the byte offsets `at`; its job number. */
 function hand(j: number, at: [number, number, number, number], dims: GemmDims, block: Block): number {
-  return helperPool().hand(j, GEMM_PART, [...at, dims.m, dims.k, dims.n, dims.transA ? 1 : 0, dims.transB ? 1 : 0, ...block]);
+  return helperPool().hand(j, GEMM_PART, partArgs(at, dims, block));
 }
 
 /**

@@ -44,6 +44,23 @@ function inMemory(a: View, memory: WasmMemory): boolean {
   return isSharedMemory(memory) && a.buffer instanceof SharedArrayBuffer && a.byteOffset + a.byteLength <= buffer.byteLength;
 }
 
+/** A host kernel's arrays: its inputs, its outputs and its work area. */
+type HostArrays = { inputs: readonly View[]; outputs: readonly View[]; work: Float64Array };
+
+/** The byte offsets in `memory` of a kernel's inputs, outputs and work area, in that order (an error naming `fn` if one is not a view of it). */
+function offsetsIn(fn: string, memory: WasmMemory, arrays: HostArrays): number[] {
+  return [...arrays.inputs, ...arrays.outputs, arrays.work].map((a) => {
+    if (!inMemory(a, memory)) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
+    return a.byteOffset;
+  });
+}
+
+/** Kernels split over the kernel threads (`HostWasm.runSplit`) only from this many elements of work: below, a hand-off costs about what it saves. */
+export const MIN_SPLIT_ELEMENTS = 16384;
+
+/** The smallest chunk of a split kernel, in elements (≈ 2 µs of work: a chunk's call and hand-off cost about 1). */
+export const MIN_CHUNK_ELEMENTS = 1024;
+
 function align16(n: number): number {
   return Math.ceil(n / 16) * 16;
 }
@@ -80,26 +97,24 @@ export class HostWasm {
   }
 
   /**
-   * `run` split over the kernel threads where `memory` is a shared heap (`./shared-heap.ts`) and
-   * there are two or more: export `fn` takes a range of the work as `numbers[lo]`, `numbers[lo +
-   * 1]` (rows, columns or elements, whatever `fn` splits by); chunks of `range` (`guidedBounds`:
-   * starts at multiples of `quantum`, at least `minChunk` long) go to whichever thread is free
+   * `run` split over the kernel threads where `memory` is a shared heap (`./shared-heap.ts`), there
+   * are two or more and the work has at least `MIN_SPLIT_ELEMENTS` elements: export `fn` takes a
+   * range of the work as `numbers[lo]`, `numbers[lo + 1]` (rows, columns or elements, whatever
+   * `fn` splits by; `unitElements` elements each); chunks of `range` (`guidedBounds`: starts at
+   * multiples of `quantum`, at least `MIN_CHUNK_ELEMENTS` elements) go to whichever thread is free
    * (`./helper-threads.ts`). `fn` must give the same bits for any split (each chunk writes its own
    * part of the outputs; shared work-area contents written alike by every chunk). False — nothing
-   * done, call `run` — when it does not split (no shared heap, one thread, a range shorter than two
-   * minimal chunks, helpers unavailable).
+   * done, call `run` — when it does not split (no shared heap, one thread, too little work,
+   * helpers unavailable).
    */
-  runSplit(fn: string, memory: WasmMemory | undefined, arrays: { inputs: readonly View[]; outputs: readonly View[]; work: Float64Array }, numbers: readonly number[], lo: number, range: readonly [number, number], quantum: number, minChunk: number): boolean {
+  runSplit(fn: string, memory: WasmMemory | undefined, arrays: HostArrays, numbers: readonly number[], lo: number, range: readonly [number, number], quantum: number, unitElements: number): boolean {
     const threads = kernelThreads();
     const [start, end] = range;
-    if (!memory || threads < 2 || !inPlaceHeap(memory) || end - start < 2 * Math.max(minChunk, quantum)) return false;
-    const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
-    for (const a of all) {
-      if (!inMemory(a, memory)) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
-    }
-    const args = [...all.map((a) => a.byteOffset), ...numbers];
+    const minChunk = Math.ceil(MIN_CHUNK_ELEMENTS / unitElements);
+    if (!memory || threads < 2 || !inPlaceHeap(memory) || (end - start) * unitElements < MIN_SPLIT_ELEMENTS || end - start < 2 * Math.max(minChunk, quantum)) return false;
+    const args = [...offsetsIn(fn, memory, arrays), ...numbers];
     const bounds = guidedBounds(start, end, threads, quantum, minChunk);
-    return runChunks(memory, threads, helperKernel(this.bytes, fn), args, all.length + lo, bounds, (a) => this.call(fn, memory, a), fn);
+    return runChunks(memory, threads, helperKernel(this.bytes, fn), args, args.length - numbers.length + lo, bounds, (a) => this.call(fn, memory, a), fn);
   }
 
   /**
@@ -107,15 +122,12 @@ export class HostWasm {
    * then `numbers`. With `memory` (the heap every array is a view of), in place; without,
    * through the private memory.
    */
-  run(fn: string, memory: WasmMemory | undefined, arrays: { inputs: readonly View[]; outputs: readonly View[]; work: Float64Array }, numbers: readonly number[]): void {
-    const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
+  run(fn: string, memory: WasmMemory | undefined, arrays: HostArrays, numbers: readonly number[]): void {
     if (memory) {
-      for (const a of all) {
-        if (!inMemory(a, memory)) throw new Error(`HostWasm.${fn}: an array is not in the given memory`);
-      }
-      this.exportsFor(memory)[fn]!(...all.map((a) => a.byteOffset), ...numbers);
+      this.exportsFor(memory)[fn]!(...offsetsIn(fn, memory, arrays), ...numbers);
       return;
     }
+    const all = [...arrays.inputs, ...arrays.outputs, arrays.work];
     const offsets: number[] = [];
     let end = 16;
     for (const a of all) {

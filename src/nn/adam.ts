@@ -7,10 +7,6 @@ import { decodeBase64 } from '../backend/base64.js';
 const ADAM_KERNEL = 'VaekitAdam';
 
 const wasm = new HostWasm(decodeBase64(ADAM_WASM_BASE64), {});
-/** Variables of at least this many elements are updated on every kernel thread (measured: a 40,000-element update takes ≈ 60 µs on one thread). */
-export const MIN_SPLIT_ELEMENTS = 16384;
-/** The smallest chunk of a split update (≈ 2 µs of work: a chunk's call and hand-off cost about 1). */
-const MIN_CHUNK_ELEMENTS = 1024;
 
 /**
  * One Adam update of one variable as a host kernel (wasm, cpu) in WebAssembly SIMD
@@ -32,7 +28,7 @@ registerHostKernel({
     const n = inputs[0]!.length;
     const numbers = [attrs.b1!, attrs.c1!, attrs.b2!, attrs.c2!, attrs.alpha!, attrs.eps!];
     // On a shared heap a large variable's update is split over the kernel threads in chunks of elements (the same bits).
-    if (n >= MIN_SPLIT_ELEMENTS && wasm.runSplit('adamRange', memory, { inputs, outputs, work }, [0, n, ...numbers], 0, [0, n], 4, MIN_CHUNK_ELEMENTS)) return;
+    if (wasm.runSplit('adamRange', memory, { inputs, outputs, work }, [0, n, ...numbers], 0, [0, n], 4, 1)) return;
     wasm.run('adam', memory, { inputs, outputs, work }, [n, ...numbers]);
   },
 });

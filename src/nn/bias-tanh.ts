@@ -34,14 +34,6 @@ function checkBias(kernel: string, x: readonly number[], b: readonly number[]): 
   return [x.slice()];
 }
 
-/** bias + tanh forward and backward of at least this many elements are split over the kernel threads on a shared heap (below, a hand-off costs about what it saves). */
-const MIN_SPLIT_ELEMENTS = 16384;
-
-/** The fewest columns (a multiple of 4) in a chunk of an [m, n] split: ≈ 1024 elements. */
-function minColumns(m: number): number {
-  return 4 * Math.ceil(1024 / (4 * m));
-}
-
 /** The forward module's vector constants (16 slots of 16 bytes: `CONSTANTS` in the AssemblyScript source), in float64 work elements. */
 export const BIAS_TANH_CONSTANTS = 2 * 16;
 
@@ -53,7 +45,7 @@ registerHostKernel({
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [m, n] = shapes[0]! as [number, number];
     // On a shared heap, large ones in chunks of columns over the kernel threads (the same bits).
-    if (m * n >= MIN_SPLIT_ELEMENTS && wasm.runSplit('forwardColumns', memory, { inputs, outputs, work }, [m, n, 0, n], 2, [0, n], 4, minColumns(m))) return;
+    if (wasm.runSplit('forwardColumns', memory, { inputs, outputs, work }, [m, n, 0, n], 2, [0, n], 4, m)) return;
     wasm.run('forward', memory, { inputs, outputs, work }, [m, n]);
   },
 });
@@ -91,7 +83,7 @@ registerHostKernel({
   compute: (inputs, outputs, shapes, _attrs, { work, memory }) => {
     const [m, n] = shapes[0]! as [number, number];
     // Chunks of columns: each bias gradient still sums its column in row order (the same bits).
-    if (m * n >= MIN_SPLIT_ELEMENTS && wasm.runSplit('backwardColumns', memory, { inputs, outputs, work }, [m, n, 0, n], 2, [0, n], 4, minColumns(m))) return;
+    if (wasm.runSplit('backwardColumns', memory, { inputs, outputs, work }, [m, n, 0, n], 2, [0, n], 4, m)) return;
     wasm.run('backward', memory, { inputs, outputs, work }, [m, n]);
   },
 });

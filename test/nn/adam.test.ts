@@ -3,7 +3,8 @@ import { tf, Random, gemmThreadStats, hostKernelAvailable, setKernelThreads, set
 import { holdGemmHelpers } from '../../src/backend/gemm-threads.js';
 import { hostHeap } from '../../src/backend/host-kernel.js';
 import { isSharedMemory } from '../../src/backend/shared-heap.js';
-import { Adam, MIN_SPLIT_ELEMENTS } from '../../src/nn/adam.js';
+import { MIN_SPLIT_ELEMENTS } from '../../src/backend/host-wasm.js';
+import { Adam } from '../../src/nn/adam.js';
 import { expectNoLeak } from '../support/memory.js';
 import { HOST_KERNEL_BACKEND, requires } from '../support/requires.js';
 
