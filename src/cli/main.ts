@@ -83,7 +83,7 @@ Each checkpoint is written atomically; an interrupted run continues with --resum
     .option('--data <set>', 'mnist | fashion-mnist | linear-gaussian (test split), a folder of IDX files, or one IDX file of rows (default: the config\'s test split)')
     .option('--rows <n>', 'evaluate the first n rows only (default: data.testLimit, else 1000)', positiveInt('--rows'))
     .option('--seed <n>', 'seed of the importance samples', nonNegativeInt('--seed'))
-    .option('--workers <n>', 'worker threads the rows are split over: a number or auto (one per core on wasm/cpu; 1 on tensorflow, which threads its own kernels)', workersOption)
+    .option('--workers <n>', 'worker threads the rows are split over: a number or auto (one per core on wasm/cpu, started once the rest would take over 10 s on this thread when its kernels already use every core; 1 on tensorflow, which threads its own kernels)', workersOption)
     .option('--json', 'print the report as JSON')
     .addOption(pluginOption())
     .addOption(backendOption())

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVae, tf } from '../../plugins/index.js';
@@ -7,6 +8,7 @@ import { boundReport } from '../../src/eval/bound-report.js';
 import { estimateLogLikelihood } from '../../src/eval/log-likelihood.js';
 import { evaluateRows } from '../../src/eval/row-split.js';
 import nanBernoulli from '../cli/fixtures/nan-likelihood-plugin.js';
+import { runNodeScript } from '../support/node-script.js';
 
 const P = 12;
 const config = (encoder: { type: string; [option: string]: unknown }, likelihood = 'bernoulli') => ({
@@ -109,6 +111,37 @@ describe('evaluation split over worker threads', () => {
     split.perRow.forEach((v, i) => expect(v).toBeCloseTo(one.perRow[i]!, 5));
     vae.dispose();
   });
+
+  // 'auto' in a Node main thread (a fresh process: test files run in vitest's workers, where 'auto' is 1).
+  it.skipIf(availableParallelism() < 2)("with 'auto' evaluates here while this thread's kernels use every core in place, and starts workers for a long rest only", async () => {
+    const at = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = `
+      const { createVae, tf } = await import(${at('../../plugins/index.ts')});
+      const { selectBackend } = await import(${at('../../src/backend/select-backend.ts')});
+      const { evaluateRows } = await import(${at('../../src/eval/row-split.ts')});
+      await selectBackend('wasm', { quiet: true });
+      const vae = createVae(${JSON.stringify(config({ type: 'gaussian' }))}, { seed: 4 });
+      const x = tf.tensor2d(${JSON.stringify(Array.from(x.dataSync()))}, [7, ${P}]);
+      const task = { kind: 'log-likelihood', samples: 50, chunk: 20 };
+      const run = { batchSize: 2, binarizeSeed: 0, seed: 9, label: 'test', progress: false };
+      const one = await evaluateRows(vae, x, task, { ...run, workers: 1 });
+      const auto = await evaluateRows(vae, x, task, run);
+      // Any rest is "long": batch 0 here, the other three on workers.
+      const handed = await evaluateRows(vae, x, task, { ...run, workersPayOffSeconds: 0 });
+      const same = (r) => Array.from(r.perRow.logLikelihood).every((v, i) => v === one.perRow.logLikelihood[i]);
+      console.log(JSON.stringify({ auto: auto.threads, handed: handed.threads, same: [same(auto), same(handed)] }));
+    `;
+    const run = (sharedHeap: string | undefined) => {
+      const env: Record<string, string | undefined> = { ...process.env };
+      for (const k of ['VAEKIT_BACKEND', 'VAEKIT_EVAL_WORKERS', 'VAEKIT_KERNEL_THREADS', 'VAEKIT_SHARED_HEAP']) delete env[k];
+      if (sharedHeap !== undefined) env.VAEKIT_SHARED_HEAP = sharedHeap;
+      return runNodeScript<{ auto: number; handed: number; same: boolean[] }>(script, env);
+    };
+    // Shared heap, 2 kernel threads: four short batches stay here; with no time to spare, workers take the rest. Bit-identical either way.
+    expect(await run(undefined)).toEqual({ auto: 1, handed: 2, same: [true, true] });
+    // A plain heap (kernels on one core here): workers from the start, as before.
+    expect(await run('0')).toEqual({ auto: 2, handed: 2, same: [true, true] });
+  }, 120_000);
 
   it('rejects a bad worker count, naming it', async () => {
     const vae = createVae(config({ type: 'gaussian' }), { seed: 1 });
