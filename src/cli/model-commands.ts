@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { kernelThreads } from '../backend/kernel-threads.js';
 import { selectBackend } from '../backend/select-backend.js';
 import { tf } from '../core/tf.js';
 import { Random } from '../core/random.js';
@@ -100,7 +101,9 @@ export async function evalCommand(args: EvalArgs, io: CliIo): Promise<number> {
     });
     const seconds = (performance.now() - started) / 1000;
     if (!args.quiet && process.env.VAEKIT_QUIET !== '1') {
-      io.err(`vaekit: evaluated ${data.rows} rows in ${seconds.toFixed(1)} s (${(data.rows / seconds).toFixed(1)} rows/s) on ${report.threads} thread${report.threads === 1 ? '' : 's'}\n`);
+      // One evaluation thread may still split its kernels over the cores (kernel threads).
+      const kernels = report.threads === 1 && kernelThreads() > 1 ? `, its kernels on ${kernelThreads()} threads` : '';
+      io.err(`vaekit: evaluated ${data.rows} rows in ${seconds.toFixed(1)} s (${(data.rows / seconds).toFixed(1)} rows/s) on ${report.threads} thread${report.threads === 1 ? '' : 's'}${kernels}\n`);
     }
     const exact = await exactEval(vae, config, data, { elboSamples: args.elboSamples ?? config.eval.elboSamples, seed: args.seed ?? 1, progress: !(args.quiet ?? false) && process.env.VAEKIT_QUIET !== '1' });
     if (args.json) io.out(`${JSON.stringify(exact ? { ...report, exact } : report, null, 2)}\n`);
