@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import { ADAM_WASM_BASE64 } from '../../src/backend/adam-wasm.js';
-import { ADAM_WASM, BIAS_TANH_WASM, GEMM_WASM, NORMAL_WASM } from '../../src/backend/assembly/build.js';
+import { ADAM_WASM, BIAS_TANH_WASM, BOX_MULLER_WASM, GEMM_WASM, NORMAL_WASM } from '../../src/backend/assembly/build.js';
+import { BOX_MULLER_WASM_BASE64 } from '../../src/backend/box-muller-wasm.js';
 import { BIAS_TANH_WASM_BASE64 } from '../../src/backend/bias-tanh-wasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/backend/gemm-wasm.js';
 import { NORMAL_WASM_BASE64 } from '../../src/backend/normal-wasm.js';
@@ -10,8 +11,8 @@ import { withSharedMemory } from '../../src/backend/wasm-binary.js';
 import { expectBuiltFromSource, expectConstantsFitWork, expectNoOwnMemory } from '../support/wasm.js';
 
 // The core's WebAssembly kernels (their behaviour: gemm.test.ts, adam.test.ts, bias-tanh.test.ts,
-// test/core/diagonal-normal-kernels.test.ts; on threads: test/backend/gemm-threads.test.ts,
-// test/backend/helper-threads.test.ts).
+// test/core/diagonal-normal-kernels.test.ts, test/core/random-box-muller.test.ts; on threads:
+// test/backend/gemm-threads.test.ts, test/backend/helper-threads.test.ts).
 for (const [build, base64] of [
   [GEMM_WASM, GEMM_WASM_BASE64],
   [ADAM_WASM, ADAM_WASM_BASE64],
@@ -34,6 +35,19 @@ for (const [build, base64] of [
     });
   });
 }
+
+// Random's normals: on a memory of their own (never the tensors' heap), calling JavaScript's Math for the rare exact path.
+describe(`${BOX_MULLER_WASM.source} as WebAssembly (${BOX_MULLER_WASM.name})`, () => {
+  const binary = Buffer.from(BOX_MULLER_WASM_BASE64, 'base64');
+
+  it('is the committed binary `npm run build:wasm` compiles from it', async () => {
+    await expectBuiltFromSource(BOX_MULLER_WASM, binary);
+  }, 60_000);
+
+  it('owns no memory: imports its memory and Math.log, cos and sin, and has no memory, data or global sections', () => {
+    expectNoOwnMemory(binary, ['env.memory:memory', 'env.log:function', 'env.cos:function', 'env.sin:function'], 'plain');
+  });
+});
 
 for (const [build, elements] of [
   [BIAS_TANH_WASM, BIAS_TANH_CONSTANTS],

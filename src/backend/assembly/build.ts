@@ -1,7 +1,7 @@
 /**
  * Compiles vaekit's AssemblyScript kernels to WebAssembly and writes each as a TypeScript module
  * holding the binary in base64 (so the package loads no files and needs no AssemblyScript at run
- * time). Builds the core's kernels (product, Adam, bias + tanh, diagonal Normal); plugins with kernels of their own have a `build.ts`
+ * time). Builds the core's kernels (product, Adam, bias + tanh, diagonal Normal, Box–Muller normals); plugins with kernels of their own have a `build.ts`
  * calling `buildWasm` (the planar flow's). `npm run build:wasm` runs them all.
  *
  *   npx tsx src/backend/assembly/build.ts
@@ -66,12 +66,13 @@ export async function buildWasm(target: URL, source: string, name: string): Prom
   console.log(`wrote ${fileURLToPath(target)} (${binary.length} bytes of WebAssembly)`);
 }
 
-/** Where the core's kernels are built: the matrix product, Adam, the dense layers' bias + tanh and the diagonal Normal's kernels. */
+/** Where the core's kernels are built: the matrix product, Adam, the dense layers' bias + tanh, the diagonal Normal's kernels and `Random`'s normals. */
 export const GEMM_WASM = { target: new URL('../gemm-wasm.ts', import.meta.url), source: './assembly/gemm.as.ts', name: 'GEMM_WASM_BASE64' };
 export const ADAM_WASM = { target: new URL('../adam-wasm.ts', import.meta.url), source: './assembly/adam.as.ts', name: 'ADAM_WASM_BASE64' };
 export const BIAS_TANH_WASM = { target: new URL('../bias-tanh-wasm.ts', import.meta.url), source: './assembly/bias-tanh.as.ts', name: 'BIAS_TANH_WASM_BASE64' };
 export const NORMAL_WASM = { target: new URL('../normal-wasm.ts', import.meta.url), source: './assembly/normal.as.ts', name: 'NORMAL_WASM_BASE64' };
+export const BOX_MULLER_WASM = { target: new URL('../box-muller-wasm.ts', import.meta.url), source: './assembly/box-muller.as.ts', name: 'BOX_MULLER_WASM_BASE64' };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const w of [GEMM_WASM, ADAM_WASM, BIAS_TANH_WASM, NORMAL_WASM]) await buildWasm(w.target, w.source, w.name);
+  for (const w of [GEMM_WASM, ADAM_WASM, BIAS_TANH_WASM, NORMAL_WASM, BOX_MULLER_WASM]) await buildWasm(w.target, w.source, w.name);
 }
