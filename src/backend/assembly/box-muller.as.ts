@@ -105,7 +105,7 @@ export function pair(ku: u32, kv: u32, out: usize): void {
       return;
     }
   }
-  const r = Math.sqrt(-2 * mathLog(<f64>ku / TWO_32));
+  const r = sqrt(-2 * mathLog(<f64>ku / TWO_32));
   store<f32>(out, <f32>(r * mathCos(a)));
   store<f32>(out, <f32>(r * mathSin(a)), 4);
 }
