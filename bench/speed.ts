@@ -209,15 +209,15 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<SpeedRe
           x.dispose();
         }
 
-        // IS throughput: log p̂(x) at K samples per row; vaekit on 1 thread and on worker threads, PyTorch on 1 and 2.
+        // IS throughput: log p̂(x) at K samples per row; vaekit on 1 thread, on worker threads and with kernel threads, PyTorch on 1 and 2.
         for (const c of combos) {
           const comparable = c.likelihood === 'bernoulli' && (c.encoder === 'gaussian' || c.encoder === 'planar');
           if (targets && !(c.encoder === 'gaussian' && c.likelihood === 'bernoulli')) continue;
           // The targets run takes twice the blocks: the evaluation target is the one nearest its line, and its interval the widest.
-          const r = await evalThroughput(c, { backend, samples: isSamples, rows: quick ? 2 : comparable ? 50 : 10, rounds: quick || !comparable ? 1 : targets ? 12 : 6, reference });
+          const r = await evalThroughput(c, { backend, samples: isSamples, rows: quick ? 2 : comparable ? 50 : 10, rounds: quick || !comparable ? 1 : targets ? 12 : 6, reference, kernelThreads: kernelThreadCount });
           result.evaluation.push(...r.rows);
           result.paired.push(...r.paired);
-          for (const e of r.rows) log(`  ${backend} IS K=${isSamples} ${c.encoder}/${c.likelihood} ${e.implementation} ${e.threads} thread(s): ${fmt(e.rowsPerSecond, 2)} rows/s [${fmt(e.low, 2)}, ${fmt(e.high, 2)}]`);
+          for (const e of r.rows) log(`  ${backend} IS K=${isSamples} ${c.encoder}/${c.likelihood} ${e.implementation} ${e.threads} thread(s)${e.kernelThreads ? `, ${e.kernelThreads} kernel threads` : ''}: ${fmt(e.rowsPerSecond, 2)} rows/s [${fmt(e.low, 2)}, ${fmt(e.high, 2)}]`);
           bar.tick();
         }
 

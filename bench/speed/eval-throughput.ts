@@ -14,19 +14,26 @@ import type { EvalRow, PairedRow } from './types.js';
 interface Evaluator {
   implementation: 'vaekit' | 'PyTorch';
   threads: number;
+  /** vaekit in this thread: its kernels' threads (1 unless stated). */
+  kernelThreads?: number;
   startSeconds?: number;
   run(): Promise<BlockTime>;
   close(): Promise<void>;
 }
 
-/** vaekit in this thread: `estimateLogLikelihood` with one worker (chunks of 100 samples) and one kernel thread. */
-function vaekitHere(vae: Vae, x: tf.Tensor2D, samples: number): Evaluator {
+/**
+ * vaekit in this thread: `estimateLogLikelihood` with one worker (chunks of 100 samples) and
+ * `kernelThreads` kernel threads — 1, or the cores as `workers: 'auto'` evaluates where its kernels
+ * work in place on every core (until workers pay off).
+ */
+function vaekitHere(vae: Vae, x: tf.Tensor2D, samples: number, kernelThreads = 1): Evaluator {
   return {
     implementation: 'vaekit',
     threads: 1,
+    ...(kernelThreads > 1 ? { kernelThreads } : {}),
     run: () =>
       timeHere(async () => {
-        setKernelThreads(1);
+        setKernelThreads(kernelThreads);
         try {
           await estimateLogLikelihood(vae, x, { samples, chunk: 100, batchSize: x.shape[0], progress: false, seed: 1, workers: 1 });
         } finally {
@@ -91,15 +98,18 @@ export interface ThroughputOptions {
   reference: PytorchReference | null;
   /** Worker threads of the parallel vaekit evaluator (default: the cores). */
   workers?: number;
+  /** Kernel threads of vaekit evaluating in this thread beside its one-thread row (1 or absent: no such row). */
+  kernelThreads?: number;
 }
 
 /**
  * Importance-sampled log p̂(x) throughput at K = `samples` for one combination, in interleaved
- * rounds of one block per evaluator: vaekit on one thread, on `workers` worker threads, and
- * (gaussian or planar encoders with the Bernoulli decoder, when the reference runs) PyTorch on 1
- * and on 2 threads. Rows/s per evaluator (median over rounds, wall and CPU clocks), and the
- * paired ratios of ms per row: vaekit 1 thread ÷ PyTorch 1 thread (CPU) and vaekit on workers ÷
- * PyTorch on 2 threads (wall).
+ * rounds of one block per evaluator: vaekit on one thread, and for the gaussian and planar encoders
+ * with the Bernoulli decoder also on `workers` worker threads, on this thread with `kernelThreads`
+ * kernel threads, and (when the reference runs) PyTorch on 1 and on 2 threads. Rows/s per
+ * evaluator (median over rounds, wall and CPU clocks), and the paired ratios of ms per row: vaekit
+ * 1 thread ÷ PyTorch 1 thread (CPU), vaekit on workers ÷ PyTorch on 2 threads (wall; the target)
+ * and vaekit with kernel threads ÷ PyTorch on 2 threads (wall).
  */
 export async function evalThroughput(c: Combination, o: ThroughputOptions): Promise<{ rows: EvalRow[]; paired: PairedRow[] }> {
   const vae = createVae(c.config);
@@ -117,6 +127,8 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
     // The issue's evaluation targets: the gaussian and planar encoders with the Bernoulli decoder.
     const target = c.likelihood === 'bernoulli' && (c.encoder === 'gaussian' || c.encoder === 'planar');
     if (target && workers > 1) evaluators.push(await vaekitWorkers(vae, x, o.samples, workers));
+    const kernelThreads = o.backend === 'tensorflow' ? 1 : (o.kernelThreads ?? 1);
+    if (target && kernelThreads > 1) evaluators.push(vaekitHere(vae, x, o.samples, kernelThreads));
     if (target && o.reference) for (const t of [1, 2]) evaluators.push(await pytorchEvaluator(o.reference, c.encoder as 'gaussian' | 'planar', o.rows, o.samples, t));
     const times: BlockTime[][] = evaluators.map(() => []);
     for (let r = 0; r < o.rounds; r++) {
@@ -133,6 +145,7 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
         likelihood: c.likelihood,
         implementation: e.implementation,
         threads: e.threads,
+        ...(e.kernelThreads ? { kernelThreads: e.kernelThreads } : {}),
         samples: o.samples,
         rows: o.rows,
         blocks: o.rounds,
@@ -152,7 +165,7 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
       const ms = (t: BlockTime) => (clock === 'cpu' ? t.cpuMs : t.wallMs) / o.rows;
       const ratios = times[a]!.map((t, r) => ms(t) / ms(times[b]![r]!));
       const m = medianWithInterval(ratios);
-      const name = (e: Evaluator) => `${e.implementation} IS K=${o.samples}, ${e.threads} thread${e.threads === 1 ? '' : 's'}`;
+      const name = (e: Evaluator) => `${e.implementation} IS K=${o.samples}, ${e.threads} thread${e.threads === 1 ? '' : 's'}${e.kernelThreads ? `, ${e.kernelThreads} kernel threads` : ''}`;
       paired.push({
         backend: o.backend,
         batch: o.rows,
@@ -169,11 +182,12 @@ export async function evalThroughput(c: Combination, o: ThroughputOptions): Prom
         msB: medianWithInterval(times[b]!.map(ms)).median,
       });
     };
-    const find = (impl: string, threads: number) => evaluators.findIndex((e) => e.implementation === impl && e.threads === threads);
+    const find = (impl: string, threads: number, kernel?: number) => evaluators.findIndex((e) => e.implementation === impl && e.threads === threads && e.kernelThreads === kernel);
     if (o.backend === 'tensorflow') pair(find('vaekit', 1), find('PyTorch', 2), 'wall');
     else {
       pair(find('vaekit', 1), find('PyTorch', 1), 'cpu');
       if (workers > 1) pair(find('vaekit', workers), find('PyTorch', 2), 'wall');
+      if (kernelThreads > 1) pair(find('vaekit', 1, kernelThreads), find('PyTorch', 2), 'wall');
     }
     return { rows, paired };
   } finally {

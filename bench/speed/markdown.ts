@@ -50,7 +50,7 @@ export function markdown(r: SpeedResult): string {
   }
   if (r.evaluation.length) {
     lines.push('## Importance-sampled log-likelihood throughput', '');
-    lines.push('log p̂(x) of a block of rows at K importance samples per row (chunks of 100 samples); blocks of the implementations interleaved. rows/s: median over blocks of wall-clock rows per second with a 95 % interval; CPU rows/s counts all threads of the process. vaekit on worker threads: the workers are started once (start-up shown) and each block is split into batches of 5 rows that the workers take as they finish one (as `estimateLogLikelihood` hands out its batches). GFLOP/s per core: the products\' arithmetic at the CPU-clock rate.', '');
+    lines.push('log p̂(x) of a block of rows at K importance samples per row (chunks of 100 samples); blocks of the implementations interleaved. rows/s: median over blocks of wall-clock rows per second with a 95 % interval; CPU rows/s counts all threads of the process. vaekit on worker threads: the workers are started once (start-up shown) and each block is split into batches of 5 rows that the workers take as they finish one (as `estimateLogLikelihood` hands out its batches); "1 (N kernel threads)": vaekit in this thread with its kernels split over N threads, as `workers: \'auto\'` evaluates until workers pay off. GFLOP/s per core: the products\' arithmetic at the CPU-clock rate.', '');
     lines.push(
       ...mdTable(
         ['backend', 'encoder', 'likelihood', 'implementation', 'threads', 'K', 'rows per block', 'blocks', 'rows/s', '95 % interval', 'rows/s (CPU)', 'GFLOP/s per core', 'start-up s', 'tensors before → after'],
@@ -59,7 +59,7 @@ export function markdown(r: SpeedResult): string {
           e.encoder,
           e.likelihood,
           e.implementation,
-          String(e.threads),
+          e.kernelThreads ? `${e.threads} (${e.kernelThreads} kernel threads)` : String(e.threads),
           String(e.samples),
           String(e.rows),
           String(e.blocks),

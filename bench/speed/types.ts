@@ -58,6 +58,8 @@ export interface EvalRow {
   implementation: string;
   /** Worker threads (vaekit) or torch threads (PyTorch). */
   threads: number;
+  /** vaekit on one thread: its kernels' threads, when more than 1. */
+  kernelThreads?: number;
   samples: number;
   /** Rows per timed block. */
   rows: number;

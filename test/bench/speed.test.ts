@@ -153,9 +153,11 @@ describe('speed benchmark', () => {
       'planar/bernoulli ÷ PyTorch planar',
       'gaussian/bernoulli vaekit IS K=1000, 1 thread ÷ PyTorch IS K=1000, 1 thread',
       `gaussian/bernoulli vaekit IS K=1000, ${r.machine.cores} threads ÷ PyTorch IS K=1000, 2 threads`,
+      `gaussian/bernoulli vaekit IS K=1000, 1 thread, ${r.machine.kernelThreads} kernel threads ÷ PyTorch IS K=1000, 2 threads`,
       'planar/bernoulli vaekit IS K=1000, 1 thread ÷ PyTorch IS K=1000, 1 thread',
       `planar/bernoulli vaekit IS K=1000, ${r.machine.cores} threads ÷ PyTorch IS K=1000, 2 threads`,
-    ].filter((name) => r.machine.cores > 1 || !name.includes(' threads ÷')));
+      `planar/bernoulli vaekit IS K=1000, 1 thread, ${r.machine.kernelThreads} kernel threads ÷ PyTorch IS K=1000, 2 threads`,
+    ].filter((name) => (r.machine.cores > 1 || !/, \d+ threads ÷/.test(name)) && (r.machine.kernelThreads > 1 || !name.includes('kernel threads'))));
     for (const q of toTorch) {
       expect(q.ratio).toBeGreaterThan(0);
       expect(q.low).toBeLessThanOrEqual(q.ratio);
@@ -164,7 +166,13 @@ describe('speed benchmark', () => {
     // Both training sides single-threaded: CPU clock; the 2-thread evaluation: wall clock.
     expect(toTorch[0]!.clock).toBe('cpu');
     const gauss = r.evaluation.filter((e) => e.encoder === 'gaussian');
-    expect(gauss.map((e) => `${e.implementation} ${e.threads}`)).toEqual(['vaekit 1', ...(r.machine.cores > 1 ? [`vaekit ${r.machine.cores}`] : []), 'PyTorch 1', 'PyTorch 2']);
+    expect(gauss.map((e) => `${e.implementation} ${e.threads}${e.kernelThreads ? ` (${e.kernelThreads} kernel threads)` : ''}`)).toEqual([
+      'vaekit 1',
+      ...(r.machine.cores > 1 ? [`vaekit ${r.machine.cores}`] : []),
+      ...(r.machine.kernelThreads > 1 ? [`vaekit 1 (${r.machine.kernelThreads} kernel threads)`] : []),
+      'PyTorch 1',
+      'PyTorch 2',
+    ]);
     for (const e of gauss) expect(e.rowsPerSecond).toBeGreaterThan(0);
     // The targets of issue 15 are printed (not asserted: timings on a shared machine).
     expect(r.checks.some((c) => c.text.startsWith('wasm: training step, gaussian/bernoulli, batch 100, ÷ PyTorch 1 thread: '))).toBe(true);
@@ -198,6 +206,16 @@ describe('speed benchmark', () => {
     expect(target?.text).toMatch(/: gaussian\/bernoulli, 2 kernel threads: .*wall clock.*\(target ≤ 2\.0×\)$/);
     expect(r.checks.some((c) => /batch 100, ÷ PyTorch 1 thread: vaekit on one thread: .*cpu clock.*informational/.test(c.text))).toBe(true);
     expect(r.checks.some((c) => /batch 100, ÷ PyTorch 2 threads: gaussian\/bernoulli, 2 kernel threads: .*informational/.test(c.text))).toBe(true);
+    // The evaluation target is checked on the workers; vaekit on this thread with 2 kernel threads is printed beside it.
+    expect(r.evaluation.map((e) => `${e.implementation} ${e.threads}${e.kernelThreads ? ` (${e.kernelThreads} kernel threads)` : ''}`)).toEqual([
+      'vaekit 1',
+      ...(r.machine.cores > 1 ? [`vaekit ${r.machine.cores}`] : []),
+      'vaekit 1 (2 kernel threads)',
+      'PyTorch 1',
+      'PyTorch 2',
+    ]);
+    expect(r.checks.find((c) => c.text.includes('(target ≤ 1×'))?.text).toMatch(new RegExp(`^wasm: IS evaluation, ms per row of gaussian/bernoulli vaekit IS K=1000, ${r.machine.cores} threads ÷ PyTorch IS K=1000, 2 threads: `));
+    expect(r.checks.some((c) => /^wasm: IS evaluation, ms per row of gaussian\/bernoulli vaekit IS K=1000, 1 thread, 2 kernel threads ÷ PyTorch IS K=1000, 2 threads: .*informational/.test(c.text))).toBe(true);
   });
 
   it('parses its flags with commander and rejects unknown or malformed ones', () => {
