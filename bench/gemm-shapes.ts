@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { tf } from '../plugins/index.js';
 import { selectBackend } from '../src/backend/select-backend.js';
 import { gemm } from '../src/nn/gemm.js';
+import { gemmStepShapes } from './gemm-step-shapes.js';
 
 const o = new Command('gemm-shapes')
   .option('--batch <sizes>', 'batch sizes', '100,1000')
@@ -19,15 +20,7 @@ const o = new Command('gemm-shapes')
   .opts<{ batch: string; rounds: string }>();
 
 await selectBackend('wasm', { quiet: true });
-/** [M, K, N, transposeA, transposeB] of the step's products at batch B (layers 784→200→200, the 200→50 heads, and 50→200→200→784). */
-const shapes = (b: number): [number, number, number, boolean, boolean][] => {
-  const layers: [number, number][] = [[784, 200], [200, 200], [200, 50], [50, 200], [200, 200], [200, 784]];
-  return layers.flatMap(([i, out]) => [
-    [b, i, out, false, false], // y = x·W
-    [b, out, i, false, true], // dX = dY·Wᵀ
-    [i, b, out, true, false], // dW = Xᵀ·dY
-  ]);
-};
+const shapes = gemmStepShapes;
 const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
 const time = (f: () => void, n: number) => {
   const c = process.cpuUsage();

@@ -17,7 +17,7 @@ function matrix(random: Random, rows: number, cols: number): tf.Tensor2D {
 }
 
 // Every block path: 4×8 blocks, single rows past the last multiple of 4, a last panel of 1–7 columns,
-// more than one chunk of 96 rows; the VAE's shapes.
+// more than one chunk of 96 rows, K in several blocks of k ([100, 784, 200], [200, 1010, 100]); the VAE's shapes.
 const shapes: [number, number, number][] = [
   [1, 1, 1],
   [1, 5, 3],
@@ -71,7 +71,9 @@ describe('vaekit matrix product (wasm SIMD)', () => {
   // op(a)·op(b) with either operand transposed: the bits of tf.matMul of the explicitly transposed
   // operands (a plain product; tfjs-wasm's own transposed-operand products sum in another order for
   // large K), on wasm and through the cpu copy. Mismatches are counted (a diff of long arrays is slow).
-  for (const [m, k, n] of [[1, 1, 1], [5, 9, 13], [100, 784, 200], [784, 100, 200], [197, 31, 17]] as const) {
+  // [37, 700, 13]: K in three blocks of k (≤ 256 each: later blocks add to the sums stored in C),
+  // with rows past the last multiple of 4 and a last panel 5 columns wide.
+  for (const [m, k, n] of [[1, 1, 1], [5, 9, 13], [100, 784, 200], [784, 100, 200], [197, 31, 17], [37, 700, 13]] as const) {
     for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
       it(`gives tf.matMul's bits for ${ta ? 'aᵀ' : 'a'}·${tb ? 'bᵀ' : 'b'} with [M, K, N] = [${m}, ${k}, ${n}], on wasm and cpu`, async () => {
         const random = new Random(m + 3 * k + 7 * n + (ta ? 1 : 0) + (tb ? 2 : 0));
