@@ -130,7 +130,8 @@ export async function evaluateRows(vae: Vae, data: EvalData, task: EvalTask, run
   const n = rowCount(data);
   const nBatches = Math.ceil(n / run.batchSize);
   const auto = run.workers === undefined || run.workers === 'auto';
-  const asked: unknown = auto ? await autoWorkers() : run.workers;
+  const fromEnv = auto ? envWorkers() : undefined;
+  const asked: unknown = auto ? (fromEnv ?? (await autoWorkers())) : run.workers;
   if (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1) throw new Error(`workers: expected a positive integer or "auto"; got ${String(run.workers)}`);
   const perSample = samplesPerRow(task);
   const bar = createProgress(run.label, n * perSample, run.progress === undefined ? {} : { enabled: run.progress });
@@ -157,7 +158,7 @@ export async function evaluateRows(vae: Vae, data: EvalData, task: EvalTask, run
   try {
     // Workers from the start, unless 'auto' finds this thread's kernels on every core (then they start only for a long rest).
     const wanted = Math.min(asked, nBatches) > 1;
-    const startHere = wanted && auto && envWorkers() === undefined && kernelsUseCoresHere();
+    const startHere = wanted && auto && fromEnv === undefined && kernelsUseCoresHere();
     if (wanted && !startHere) runner = await startWorkers(0);
     let tryLater = startHere;
     const pending = new Set<Promise<void>>();
