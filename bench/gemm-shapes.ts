@@ -8,7 +8,7 @@
  *   npx tsx bench/gemm-shapes.ts [--batch 100,1000] [--rounds 6]
  */
 import { Command } from 'commander';
-import { tf } from '../plugins/index.js';
+import { setKernelThreads, tf } from '../plugins/index.js';
 import { selectBackend } from '../src/backend/select-backend.js';
 import { gemm } from '../src/nn/gemm.js';
 import { gemmStepShapes } from './gemm-step-shapes.js';
@@ -20,6 +20,8 @@ const o = new Command('gemm-shapes')
   .opts<{ batch: string; rounds: string }>();
 
 await selectBackend('wasm', { quiet: true });
+// One thread: products not split over kernel threads, so the GFLOP/s are one core's.
+setKernelThreads(1);
 const shapes = gemmStepShapes;
 const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
 const time = (f: () => void, n: number) => {
