@@ -13,9 +13,9 @@
 // registers over k (each k: two panel loads, four broadcasts of an element of A, 32 lanes of
 // multiply and add); rows past the last multiple of 4 go one at a time. (V8 keeps 4 × 8 in
 // registers; 5 × 8 and 6 × 8 spill and run at half speed or less.) op(A) is read in place
-// through strides (a transposed A only changes them, and cuts a long K into blocks: KC). Every element is Σ_k a[i, k]·b[k, j]
-// summed in k order in float32 with separate multiply and add, like XNNPACK's: the product gives
-// tfjs's bits (tested), with either operand transposed.
+// through strides (a transposed A changes them, and has a long K cut into blocks: KC). Every
+// element is Σ_k a[i, k]·b[k, j] summed in k order in float32 with separate multiply and add,
+// like XNNPACK's: the product gives tfjs's bits (tested), with either operand transposed.
 //
 // The module owns no memory (see `../host-wasm.ts`): it imports the memory holding the tensors
 // and writes only C and the work area.
@@ -28,7 +28,7 @@ const CHUNK: i32 = 96;
  * adding to the sums the previous ones stored in C. A transposed A is read down its columns, a
  * cache line per k, so a 4×8 block's K reads of A are K lines; blocked, a pass reads ≤ KC lines
  * of A and ≤ KC·32 bytes of the panel, which stay in L1 (K = 1000, a dense layer's dW = Xᵀ·dY at
- * batch 1000: 5–11 % faster; blocking a plain A, read along its rows, was 2–5 % slower). Each sum
+ * batch 1000: 4–10 % faster; blocking a plain A, read along its rows, was 2–5 % slower). Each sum
  * still runs over k in order in float32 (C holds the exact float32 partial sum), so the bits are
  * the unblocked product's.
  */
